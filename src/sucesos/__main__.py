@@ -1,0 +1,5 @@
+import sys
+
+from sucesos.cli import main
+
+sys.exit(main())

@@ -1,0 +1,44 @@
+"""The ``sucesos`` command: one entry point, one subcommand per job.
+
+Every user-fixable problem is a :class:`~sucesos.errors.SucesosError`, printed as one line
+(``error: file:line: problem``) with exit status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sucesos import __version__
+from sucesos.errors import SucesosError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from sucesos.labels import cli as labels_cli
+    from sucesos.training import cli as training_cli
+    from sucesos.inference import cli as inference_cli
+
+    parser = argparse.ArgumentParser(prog="sucesos", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"sucesos {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    labels_cli.add_parser(subparsers)
+    training_cli.add_parsers(subparsers)
+    inference_cli.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except SucesosError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

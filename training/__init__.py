@@ -1,0 +1,1 @@
+"""Config-driven fine-tuning and evaluation (``sucesos.training``)."""

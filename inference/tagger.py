@@ -1,0 +1,216 @@
+"""``EventTagger``: load a trained model and score sentences or whole articles.
+
+>>> tagger = EventTagger.from_pretrained("models/sucesos-e5-small")          # doctest: +SKIP
+>>> tagger.predict("Gunmen ambushed a police convoy. Two officers died.")   # doctest: +SKIP
+{'language': 'en', 'sentences': [{'index': 0, 'start': 0, 'end': 32, ...}], 'summary': {...}}
+>>> tagger.predict([])                                                        # doctest: +SKIP
+[]
+
+Speed: sentences are cut into windows, sorted by length and batched with dynamic padding under
+``torch.inference_mode()``; results come back in input order. A sentence longer than the
+model's window is scored over overlapping windows (events: max over windows; each word takes its
+tags from the window where it is furthest from an edge), never truncated.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sucesos.errors import SucesosError
+from sucesos.training.alignment import decode_spans, split_words
+from sucesos.inference.sentences import detect_language, split_sentences
+
+
+def _special_wrap(tokenizer):
+    """Token ids the tokenizer puts before and after one sequence ([CLS] ... [SEP], <s> ... </s>)."""
+    probe = tokenizer(["x"], is_split_into_words=True, add_special_tokens=True)
+    ids, word_ids = probe["input_ids"], probe.word_ids()
+    first = word_ids.index(0)
+    last = len(word_ids) - 1 - word_ids[::-1].index(0)
+    return ids[:first], ids[last + 1:]
+
+
+class EventTagger:
+    def __init__(self, model, tokenizer, device: str | None = None, thresholds: dict | None = None):
+        if not getattr(tokenizer, "is_fast", True):
+            raise SucesosError("a fast (Rust) tokenizer is required for offsets and word alignment")
+        self.model = model
+        self.tokenizer = tokenizer
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model.to(self.device).eval()
+        cfg = model.config
+        self.event_types = list(cfg.event_types)
+        self.span_labels = list(cfg.span_labels)
+        self.thresholds = {t: float(cfg.thresholds.get(t, 0.5)) for t in self.event_types}
+        if thresholds:
+            self.thresholds.update(thresholds)
+        self.max_length = int(cfg.max_seq_length)
+        self.prefix, self.suffix = _special_wrap(tokenizer)
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, device: str | None = None, threshold: float | None = None):
+        """Load a model directory written by ``sucesos train`` (safetensors only, no remote code)."""
+        from transformers import AutoTokenizer
+
+        from sucesos.training.modeling import SucesosModel
+
+        path = Path(path)
+        if not (path / "config.json").exists():
+            raise SucesosError("not a sucesos model directory (no config.json); train one with 'sucesos train'",
+                               path=str(path))
+        if not (path / "model.safetensors").exists():
+            raise SucesosError("model directory has no model.safetensors (incomplete or not a sucesos model)",
+                               path=str(path))
+        model = SucesosModel.from_pretrained(str(path), use_safetensors=True)
+        tokenizer = AutoTokenizer.from_pretrained(str(path))
+        tagger = cls(model, tokenizer, device=device)
+        if threshold is not None:
+            tagger.thresholds = {t: float(threshold) for t in tagger.event_types}
+        return tagger
+
+    # ------------------------------------------------------------------ sentences
+    def _windows(self, word_lists):
+        """Tokenize pre-split words once; cut each sentence into windows of whole words."""
+        budget = self.max_length - len(self.prefix) - len(self.suffix)
+        enc = self.tokenizer([[w for w, _, _ in words] or [""] for words in word_lists], is_split_into_words=True,
+                             add_special_tokens=False)
+        windows = []  # (sentence index, token ids, word id per token, first word, last word)
+        for i in range(len(word_lists)):
+            ids, wids = enc["input_ids"][i], enc.word_ids(i)
+            if len(ids) <= budget:
+                windows.append((i, ids, wids))
+                continue
+            stride = max(1, budget // 2)
+            start = 0
+            while True:
+                end = min(start + budget, len(ids))
+                # do not cut a word in two: back off to a word boundary when possible
+                while end < len(ids) and end > start + 1 and wids[end] == wids[end - 1]:
+                    end -= 1
+                windows.append((i, ids[start:end], wids[start:end]))
+                if end >= len(ids):
+                    break
+                nxt = start + stride
+                while nxt < end and nxt > 0 and wids[nxt] == wids[nxt - 1]:
+                    nxt += 1
+                start = nxt if nxt < end else end
+        return windows
+
+    @torch.inference_mode()
+    def _run(self, windows, batch_size: int, progress=None):
+        order = sorted(range(len(windows)), key=lambda k: len(windows[k][1]))
+        event_probs = [None] * len(windows)
+        tag_probs = [None] * len(windows)
+        for b in range(0, len(order), batch_size):
+            chunk = order[b:b + batch_size]
+            seqs = [self.prefix + list(windows[k][1]) + self.suffix for k in chunk]
+            width = max(len(s) for s in seqs)
+            ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
+            mask = torch.zeros((len(seqs), width), dtype=torch.long)
+            for r, s in enumerate(seqs):
+                ids[r, :len(s)] = torch.tensor(s)
+                mask[r, :len(s)] = 1
+            out = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device))
+            ev = torch.sigmoid(out.event_logits.float()).cpu().numpy()
+            tg = torch.softmax(out.span_logits.float(), dim=-1).cpu().numpy()
+            for r, k in enumerate(chunk):
+                event_probs[k] = ev[r]
+                n = len(windows[k][1])
+                tag_probs[k] = tg[r, len(self.prefix):len(self.prefix) + n]
+            if progress is not None:
+                progress(len(chunk))
+        return event_probs, tag_probs
+
+    def _score(self, texts: list[str], batch_size: int, progress=None) -> list[dict]:
+        word_lists = [split_words(t) for t in texts]
+        windows = self._windows(word_lists)
+        event_probs, tag_probs = self._run(windows, batch_size, progress) if windows else ([], [])
+        sent_events = [np.zeros(len(self.event_types)) for _ in texts]
+        word_best = [dict() for _ in texts]  # word index -> (distance to edge, tag distribution)
+        for (i, _, wids), ev, tg in zip(windows, event_probs, tag_probs):
+            sent_events[i] = np.maximum(sent_events[i], ev)
+            seen = set()
+            for pos, w in enumerate(wids):
+                if w is None or w in seen:
+                    continue
+                seen.add(w)  # the first sub-word of each word carries its tag
+                edge = min(pos, len(wids) - 1 - pos)
+                if w not in word_best[i] or edge > word_best[i][w][0]:
+                    word_best[i][w] = (edge, tg[pos])
+        results = []
+        for i, text in enumerate(texts):
+            words = word_lists[i]
+            tags, scores = [], []
+            for w in range(len(words)):
+                dist = word_best[i].get(w, (0, None))[1]
+                if dist is None:
+                    tags.append("O"), scores.append(1.0)
+                    continue
+                k = int(dist.argmax())
+                tags.append(self.span_labels[k]), scores.append(float(dist[k]))
+            spans = decode_spans(words, tags, scores)
+            probs = {t: round(float(p), 4) for t, p in zip(self.event_types, sent_events[i])}
+            results.append({
+                "text": text,
+                "scores": probs,
+                "events": [t for t in self.event_types if probs[t] >= self.thresholds[t]],
+                "actors": [{"start": s, "end": e, "role": r, "text": text[s:e], "score": round(sc, 4)}
+                           for s, e, r, sc in spans],
+            })
+        return results
+
+    def predict_sentences(self, sentences, batch_size: int = 32, progress=None):
+        """Score pre-split sentences: a string gives one result, a list gives a list."""
+        single = isinstance(sentences, str)
+        items = [sentences] if single else list(sentences)
+        if not items:
+            return []
+        results = self._score(items, batch_size, progress)
+        return results[0] if single else results
+
+    # ------------------------------------------------------------------ articles
+    def predict(self, articles, batch_size: int = 32, language: str | None = None):
+        """Split articles into sentences and score them: a string gives one result, a list a list.
+
+        Offsets in the result are character offsets into the article text.
+        """
+        single = isinstance(articles, str)
+        items = [articles] if single else list(articles)
+        if not items:
+            return []
+        results = self.predict_many(items, batch_size=batch_size, language=language)
+        return results[0] if single else results
+
+    def predict_many(self, texts: list[str], batch_size: int = 32, language: str | None = None, progress=None):
+        """Score several articles in one length-sorted pass (the batch path used by the CLI)."""
+        langs = [language or detect_language(t) for t in texts]
+        spans = [split_sentences(t, lang) for t, lang in zip(texts, langs)]
+        flat = [t[s:e] for t, sp in zip(texts, spans) for s, e in sp]
+        scored = self._score(flat, batch_size, progress) if flat else []
+        out, k = [], 0
+        for text, lang, sp in zip(texts, langs, spans):
+            sentences = []
+            for index, (s, e) in enumerate(sp):
+                r = scored[k]
+                k += 1
+                actors = [{**a, "start": a["start"] + s, "end": a["end"] + s} for a in r["actors"]]
+                sentences.append({"index": index, "start": s, "end": e, "text": r["text"], "scores": r["scores"],
+                                  "events": r["events"], "actors": actors})
+            out.append({"language": lang, "sentences": sentences, "summary": summarize(sentences, self.event_types)})
+        return out
+
+
+def summarize(sentences: list[dict], event_types: list[str]) -> dict:
+    """Article summary: max score per event type; distinct actor texts per role."""
+    events = {t: max((s["scores"][t] for s in sentences), default=0.0) for t in event_types}
+    actors: dict[str, list[str]] = {}
+    for s in sentences:
+        for a in s["actors"]:
+            names = actors.setdefault(a["role"], [])
+            if a["text"] not in names:
+                names.append(a["text"])
+    return {"events": events, "actors": actors}

@@ -1,0 +1,48 @@
+"""Train a tiny model end to end, save it, reload it, predict."""
+
+import json
+
+import pytest
+
+from sucesos.errors import SucesosError
+from sucesos.inference import EventTagger
+from sucesos.training.trainer import run_training
+
+
+def test_train_save_load_predict(tiny_config):
+    metrics = run_training(tiny_config)
+    out = tiny_config.output
+    from pathlib import Path
+
+    model_dir = Path(out.dir)
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "training_config.yaml", "metrics.json", "README.md"):
+        assert (model_dir / name).exists(), name
+    assert not (model_dir / "checkpoints").exists()
+    assert not list(model_dir.glob("*.bin")) and not list(model_dir.glob("*.pt"))
+    saved = json.loads((model_dir / "config.json").read_text())
+    assert saved["event_types"][0] == "ambush" and saved["span_labels"] if "span_labels" in saved else True
+    assert saved["schema_version"] == "1.0"
+    assert set(saved["thresholds"]) == set(saved["event_types"])
+    assert "test" in metrics and "macro_f1" in metrics["test"]["events"]
+    card = (model_dir / "README.md").read_text()
+    assert "Scores on the test split" in card and "assassination" in card
+
+    tagger = EventTagger.from_pretrained(model_dir)
+    text = "Gunmen ambushed a police convoy near Aguililla, killing 13 officers."
+    one = tagger.predict_sentences(text)
+    assert isinstance(one, dict) and set(one["scores"]) == set(saved["event_types"])
+    many = tagger.predict_sentences([text, "Otra oración."])
+    assert len(many) == 2 and many[0]["scores"] == one["scores"]
+    assert tagger.predict([]) == [] and tagger.predict_sentences([]) == []
+    article = tagger.predict("Gunmen ambushed a convoy. Federal agents arrested two suspects.")
+    assert [s["index"] for s in article["sentences"]] == [0, 1]
+    for s in article["sentences"]:
+        for a in s["actors"]:
+            assert "Gunmen ambushed a convoy. Federal agents arrested two suspects."[a["start"]:a["end"]] == a["text"]
+
+
+def test_refuses_to_overwrite_a_model(tiny_config):
+    run_training(tiny_config)
+    with pytest.raises(SucesosError, match="already holds a model; pass --overwrite"):
+        run_training(tiny_config)
+    run_training(tiny_config, overwrite=True)

@@ -1,0 +1,73 @@
+"""``SucesosConfig``: everything a trained model needs to be reloaded and trusted.
+
+It nests the encoder's own config, stores both label maps (event types; BIO actor tags),
+the tuned per-type thresholds, the schema version and the package version that saved it.
+
+>>> cfg = SucesosConfig(event_types=["ambush"], roles=["VICTIM"])
+>>> cfg.span_labels
+['O', 'B-VICTIM', 'I-VICTIM']
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from transformers import AutoConfig, PretrainedConfig
+
+from sucesos import __version__
+
+
+class SucesosConfig(PretrainedConfig):
+    model_type = "sucesos"
+
+    def __init__(
+        self,
+        encoder_config: dict | None = None,
+        base_encoder: str | None = None,
+        event_types: list[str] | None = None,
+        roles: list[str] | None = None,
+        thresholds: dict[str, float] | None = None,
+        schema_version: str | None = None,
+        sucesos_version: str | None = None,
+        max_seq_length: int = 128,
+        classifier_dropout: float = 0.1,
+        event_loss_weight: float = 1.0,
+        span_loss_weight: float = 1.0,
+        event_pos_weight: list[float] | None = None,
+        **kwargs,
+    ):
+        self.encoder_config = encoder_config or {}
+        self.base_encoder = base_encoder
+        self.event_types = list(event_types or [])
+        self.roles = list(roles or [])
+        self.thresholds = dict(thresholds or {t: 0.5 for t in self.event_types})
+        self.schema_version = schema_version
+        self.sucesos_version = sucesos_version or __version__
+        self.max_seq_length = max_seq_length
+        self.classifier_dropout = classifier_dropout
+        self.event_loss_weight = event_loss_weight
+        self.span_loss_weight = span_loss_weight
+        self.event_pos_weight = event_pos_weight
+        # The two label maps: ids are positions in these lists, stored with the weights.
+        self.event_id2label = {i: t for i, t in enumerate(self.event_types)}
+        self.event_label2id = {t: i for i, t in enumerate(self.event_types)}
+        self.span_id2label = {i: t for i, t in enumerate(self.span_labels)}
+        self.span_label2id = {t: i for i, t in enumerate(self.span_labels)}
+        kwargs.pop("event_id2label", None), kwargs.pop("event_label2id", None)
+        kwargs.pop("span_id2label", None), kwargs.pop("span_label2id", None)
+        super().__init__(**kwargs)
+        if sucesos_version and sucesos_version != __version__:
+            warnings.warn(f"this model was saved by sucesos {sucesos_version}; you run {__version__}",
+                          stacklevel=2)
+
+    @property
+    def span_labels(self) -> list[str]:
+        labels = ["O"]
+        for role in self.roles:
+            labels += [f"B-{role}", f"I-{role}"]
+        return labels
+
+    def encoder_pretrained_config(self) -> PretrainedConfig:
+        cfg = dict(self.encoder_config)
+        model_type = cfg.pop("model_type")
+        return AutoConfig.for_model(model_type, **cfg)

@@ -1,0 +1,72 @@
+"""From corpus records to model inputs (``datasets`` pipeline) and the padding collator.
+
+>>> from sucesos.training.configuration import SucesosConfig
+>>> cfg = SucesosConfig(event_types=["ambush", "arrest"], roles=["VICTIM"])
+>>> rec = {"text": "Gunmen ambushed a convoy.", "events": ["ambush"],
+...        "actors": [{"start": 16, "end": 24, "role": "VICTIM", "text": "a convoy"}]}
+>>> event_vector(rec, cfg)
+[1.0, 0.0]
+"""
+
+from __future__ import annotations
+
+import torch
+
+from sucesos.training.alignment import split_words, word_tags
+
+
+def event_vector(record: dict, config) -> list[float]:
+    return [1.0 if t in record["events"] else 0.0 for t in config.event_types]
+
+
+def encode_batch(batch: dict, tokenizer, config, max_length: int) -> dict:
+    """``datasets.map`` function: words → sub-words; word tags → first-sub-word labels (-100 elsewhere)."""
+    words = [split_words(text) for text in batch["text"]]
+    enc = tokenizer([[w for w, _, _ in ws] for ws in words], is_split_into_words=True, truncation=True,
+                    max_length=max_length)
+    span_labels, event_labels = [], []
+    for i, ws in enumerate(words):
+        tags = word_tags(ws, batch["actors"][i])
+        labels, previous = [], None
+        for word_id in enc.word_ids(i):
+            if word_id is None or word_id == previous:
+                labels.append(-100)
+            else:
+                labels.append(config.span_label2id[tags[word_id]])
+            previous = word_id
+        span_labels.append(labels)
+        event_labels.append([1.0 if t in batch["events"][i] else 0.0 for t in config.event_types])
+    return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"],
+            "span_labels": span_labels, "event_labels": event_labels}
+
+
+def build_dataset(records: list[dict], tokenizer, config, max_length: int):
+    import datasets
+
+    table = datasets.Dataset.from_list([{"text": r["text"], "events": r["events"],
+                                         "actors": [{"start": a["start"], "end": a["end"], "role": a["role"]}
+                                                    for a in r["actors"]]} for r in records])
+    return table.map(encode_batch, batched=True, remove_columns=table.column_names,
+                     fn_kwargs={"tokenizer": tokenizer, "config": config, "max_length": max_length},
+                     desc="tokenizing", load_from_cache_file=False)
+
+
+class Collator:
+    """Pads to the longest sequence in the batch (dynamic padding)."""
+
+    def __init__(self, pad_token_id: int):
+        self.pad_token_id = pad_token_id
+
+    def __call__(self, features: list[dict]) -> dict:
+        width = max(len(f["input_ids"]) for f in features)
+        n = len(features)
+        ids = torch.full((n, width), self.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((n, width), dtype=torch.long)
+        spans = torch.full((n, width), -100, dtype=torch.long)
+        for i, f in enumerate(features):
+            k = len(f["input_ids"])
+            ids[i, :k] = torch.tensor(f["input_ids"])
+            mask[i, :k] = 1
+            spans[i, :k] = torch.tensor(f["span_labels"])
+        events = torch.tensor([f["event_labels"] for f in features], dtype=torch.float)
+        return {"input_ids": ids, "attention_mask": mask, "span_labels": spans, "event_labels": events}

@@ -1,0 +1,104 @@
+"""Generate the model card ``README.md`` saved with every trained model."""
+
+from __future__ import annotations
+
+import datetime
+
+from sucesos import __version__
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _event_table(metrics: dict) -> str:
+    rows = ["| type | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
+    for t, v in metrics["events"]["per_type"].items():
+        rows.append(f"| {t} | {_fmt(v['precision'])} | {_fmt(v['recall'])} | {_fmt(v['f1'])} | {v['support']} |")
+    ev = metrics["events"]
+    rows.append(f"| **macro** | {_fmt(ev['macro_precision'])} | {_fmt(ev['macro_recall'])} | {_fmt(ev['macro_f1'])} | |")
+    rows.append(f"| **micro** | {_fmt(ev['micro_precision'])} | {_fmt(ev['micro_recall'])} | {_fmt(ev['micro_f1'])} | |")
+    return "\n".join(rows)
+
+
+def _actor_table(metrics: dict) -> str:
+    rows = ["| role | strict F1 | overlap F1 | support |", "|---|---:|---:|---:|"]
+    strict, overlap = metrics["actors"]["strict"], metrics["actors"]["overlap"]
+    for role, v in strict["per_role"].items():
+        rows.append(f"| {role} | {_fmt(v['f1'])} | {_fmt(overlap['per_role'][role]['f1'])} | {v['support']} |")
+    rows.append(f"| **micro** | {_fmt(strict['micro_f1'])} | {_fmt(overlap['micro_f1'])} | |")
+    return "\n".join(rows)
+
+
+def _language_lines(metrics: dict) -> str:
+    lines = []
+    for lang, m in metrics.get("by_language", {}).items():
+        lines.append(f"- `{lang}` ({m['events']['n_sentences']} sentences): event macro-F1 {_fmt(m['events']['macro_f1'])}, "
+                     f"actor overlap F1 {_fmt(m['actors']['overlap']['micro_f1'])}")
+    return "\n".join(lines)
+
+
+def render_model_card(config, run_config: dict, metrics: dict, data_summary: dict) -> str:
+    """Markdown card: base encoder, data, dev/test scores per type, intended use, limitations."""
+    sections = [
+        "---",
+        "library_name: sucesos",
+        "language: [en, es]",
+        "license: mit",
+        "tags: [token-classification, text-classification, event-extraction, sucesos]",
+        "---",
+        "",
+        "# sucesos event and actor tagger",
+        "",
+        f"Fine-tuned from `{config.base_encoder}` with sucesos {__version__} on "
+        f"{datetime.date.today().isoformat()}. Label schema version `{config.schema_version}`.",
+        "",
+        "For each sentence of a news report it predicts zero or more **event types** "
+        f"({', '.join(config.event_types)}) with per-type thresholds tuned on the dev split, "
+        f"and **actor spans** with a role ({', '.join(config.roles)}).",
+        "",
+        "## Use",
+        "",
+        "```python",
+        "from sucesos.inference import EventTagger",
+        "tagger = EventTagger.from_pretrained(\"PATH/TO/THIS/DIR\")",
+        "tagger.predict(\"Gunmen ambushed a police convoy in Zacatecas, killing six officers.\")",
+        "```",
+        "",
+        "or `sucesos predict --model PATH/TO/THIS/DIR articles/ --output scored.jsonl`.",
+        "",
+        "## Training data",
+        "",
+        "\n".join(f"- {split}: {n}" for split, n in data_summary.items()),
+        "",
+        "Thresholds: " + ", ".join(f"{t} {v:.2f}" for t, v in config.thresholds.items()),
+        "",
+    ]
+    for split in ("dev", "test"):
+        if split in metrics:
+            m = metrics[split]
+            sections += [f"## Scores on the {split} split", "", "### Event types", "", _event_table(m), "",
+                         "### Actor spans", "", _actor_table(m), "", "### Per language", "", _language_lines(m), ""]
+    sections += [
+        "## Intended use",
+        "",
+        "A first pass for researchers and journalists who code reports of organized-crime violence in "
+        "Mexico (ACLED-style): it ranks and pre-labels sentences for human review.",
+        "",
+        "## Limitations",
+        "",
+        "- Trained on a small hand-labeled corpus (about a thousand sentences); scores on a test split "
+        "of this size have wide confidence intervals (`sucesos evaluate` reports bootstrap intervals).",
+        "- English and Spanish only; wire and press style. Other registers (social media) are untested.",
+        "- Event types are sentence-level: an event described across sentences may be tagged only where "
+        "its cue words are.",
+        "- Not for decisions about individuals: actor spans name alleged perpetrators as reported.",
+        "",
+        "## Training config",
+        "",
+        "```yaml",
+        run_config.strip(),
+        "```",
+        "",
+    ]
+    return "\n".join(sections)

@@ -1,0 +1,101 @@
+"""``SucesosModel``: any Hugging Face encoder with two jointly trained heads.
+
+- an event head: multi-label (sigmoid) over the schema's event types, on the mean of the
+  sentence's token states (e5 and most sentence encoders are trained with mean pooling);
+- a span head: BIO tags over actor roles on every token (first sub-word of each word is labeled).
+
+>>> from transformers import BertConfig
+>>> enc = BertConfig(vocab_size=50, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=37)
+>>> model = SucesosModel.from_encoder_config(enc, event_types=["ambush", "arrest"], roles=["VICTIM"])
+>>> import torch
+>>> out = model(input_ids=torch.tensor([[1, 5, 6, 2]]), attention_mask=torch.ones(1, 4, dtype=torch.long))
+>>> tuple(out.event_logits.shape), tuple(out.span_logits.shape)
+((1, 2), (1, 4, 3))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from transformers import AutoModel, PreTrainedModel
+from transformers.utils import ModelOutput
+
+from sucesos.training.configuration import SucesosConfig
+
+
+@dataclass
+class SucesosOutput(ModelOutput):
+    loss: torch.Tensor | None = None
+    event_logits: torch.Tensor | None = None
+    span_logits: torch.Tensor | None = None
+
+
+class SucesosModel(PreTrainedModel):
+    config_class = SucesosConfig
+    base_model_prefix = "encoder"
+    supports_gradient_checkpointing = True
+    _no_split_modules: list[str] = []
+
+    def __init__(self, config: SucesosConfig, encoder: nn.Module | None = None):
+        super().__init__(config)
+        # Built from its config: when loading a trained model its weights are overwritten anyway.
+        self.encoder = encoder if encoder is not None else AutoModel.from_config(config.encoder_pretrained_config())
+        if getattr(self.encoder, "pooler", None) is not None:
+            self.encoder.pooler = None  # unused; would only collect unused-parameter warnings
+        hidden = self.encoder.config.hidden_size
+        self.dropout = nn.Dropout(config.classifier_dropout)
+        self.event_head = nn.Linear(hidden, len(config.event_types))
+        self.span_head = nn.Linear(hidden, len(config.span_labels))
+        pos_weight = config.event_pos_weight or [1.0] * len(config.event_types)
+        self.register_buffer("event_pos_weight", torch.tensor(pos_weight, dtype=torch.float), persistent=False)
+        self.post_init()
+
+    def _init_weights(self, module):
+        if module in (getattr(self, "event_head", None), getattr(self, "span_head", None)):
+            module.weight.data.normal_(mean=0.0, std=0.02)
+            module.bias.data.zero_()
+        elif hasattr(self, "encoder") and hasattr(self.encoder, "_init_weights") and module is not self:
+            self.encoder._init_weights(module)
+
+    @classmethod
+    def from_encoder_config(cls, encoder_config, event_types, roles, **kwargs) -> "SucesosModel":
+        """A randomly initialised model (tests, tiny encoders)."""
+        config = SucesosConfig(encoder_config=encoder_config.to_dict(), event_types=event_types, roles=roles, **kwargs)
+        return cls(config)
+
+    @classmethod
+    def from_encoder(cls, name_or_path: str, event_types, roles, **kwargs) -> "SucesosModel":
+        """Pretrained encoder weights + fresh heads (the start of training)."""
+        encoder = AutoModel.from_pretrained(name_or_path)
+        config = SucesosConfig(encoder_config=encoder.config.to_dict(), base_encoder=kwargs.pop("base_encoder", name_or_path),
+                               event_types=event_types, roles=roles, **kwargs)
+        model = cls(config, encoder=encoder)
+        return model
+
+    def freeze_word_embeddings(self) -> None:
+        self.encoder.get_input_embeddings().weight.requires_grad_(False)
+
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, event_labels=None,
+                span_labels=None, **kwargs) -> SucesosOutput:
+        encoder_kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if token_type_ids is not None:
+            encoder_kwargs["token_type_ids"] = token_type_ids
+        hidden = self.encoder(**encoder_kwargs).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        event_logits = self.event_head(self.dropout(pooled))
+        span_logits = self.span_head(self.dropout(hidden))
+        loss = None
+        if event_labels is not None or span_labels is not None:
+            loss = hidden.new_zeros(())
+            if event_labels is not None and self.config.event_loss_weight:
+                bce = nn.functional.binary_cross_entropy_with_logits(
+                    event_logits.float(), event_labels.float(), pos_weight=self.event_pos_weight)
+                loss = loss + self.config.event_loss_weight * bce
+            if span_labels is not None and self.config.span_loss_weight:
+                ce = nn.functional.cross_entropy(span_logits.float().reshape(-1, span_logits.size(-1)),
+                                                 span_labels.reshape(-1), ignore_index=-100)
+                loss = loss + self.config.span_loss_weight * ce
+        return SucesosOutput(loss=loss, event_logits=event_logits, span_logits=span_logits)

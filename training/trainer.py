@@ -1,0 +1,309 @@
+"""``sucesos train``: config → fine-tuned model directory.
+
+The Hugging Face ``Trainer`` does the loop (so ``accelerate launch`` / ``torchrun`` scale it
+out unchanged); the subclass only adds a separate learning rate for the fresh heads. Around it:
+data checks before anything is written, early stopping on the dev selection metric, threshold
+tuning on dev, test scores at the end, and an atomic save of the model directory.
+
+>>> from sucesos.training.config import load_config
+>>> result = run_training(load_config("training/configs/default.yaml"))   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from sucesos.errors import SucesosError
+from sucesos.fileio import write_json_atomic, write_text_atomic
+from sucesos.labels.corpus import load_corpus
+from sucesos.labels.schema import load_schema
+from sucesos.training.config import Config
+from sucesos.training.encoders import resolve_encoder
+from sucesos.training.evaluation import evaluate_tagger, headline, tune_thresholds
+
+CHECKPOINTS = "checkpoints"
+RUN_CONFIG = "training_config.yaml"
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------- checks
+def load_splits(config: Config, schema) -> dict[str, list[dict]]:
+    """Validate all split files together (ids, cross-split articles), then filter languages."""
+    paths = {"train": config.data.train, "dev": config.data.dev}
+    if config.data.test:
+        paths["test"] = config.data.test
+    for name, path in paths.items():
+        if not Path(path).is_file():
+            raise SucesosError(f"data.{name} file not found", path=path)
+    load_corpus(list(paths.values()), schema)
+    splits = {name: load_corpus([path], schema) for name, path in paths.items()}
+    if config.data.languages:
+        splits = {n: [r for r in rs if r["language"] in config.data.languages] for n, rs in splits.items()}
+    for name in ("train", "dev"):
+        if not splits[name]:
+            which = f" in languages {config.data.languages}" if config.data.languages else ""
+            raise SucesosError(f"data.{name} has no sentences{which}", path=paths[name])
+    return splits
+
+
+def check_output_dir(out: Path, overwrite: bool, resume: bool) -> None:
+    if resume:
+        if not any((out / CHECKPOINTS).glob("checkpoint-*")):
+            raise SucesosError("--resume: no checkpoint to resume from", path=str(out / CHECKPOINTS))
+        return
+    if (out / "config.json").exists() and not overwrite:
+        raise SucesosError("output dir already holds a model; pass --overwrite to replace it "
+                           "or set output.dir=OTHER", path=str(out))
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise SucesosError("output dir is not empty; pass --overwrite, --resume, or set output.dir=OTHER",
+                           path=str(out))
+
+
+def pos_weights(records, event_types, mode: str) -> list[float] | None:
+    """Per-type positive weights for the BCE loss so rare types are not drowned out."""
+    if mode == "none":
+        return None
+    counts = Counter(t for r in records for t in r["events"])
+    n = len(records)
+    weights = []
+    for t in event_types:
+        ratio = (n - counts[t]) / max(counts[t], 1)
+        weights.append(float(min(ratio if mode == "balanced" else math.sqrt(ratio), 50.0)))
+    return weights
+
+
+# ---------------------------------------------------------------------------- trainer
+def _make_trainer_class():
+    import torch
+    from transformers import Trainer
+
+    class SucesosTrainer(Trainer):
+        """Trainer with a separate (higher) learning rate for the freshly initialised heads."""
+
+        head_learning_rate: float = 1e-3
+
+        def create_optimizer(self, model=None):
+            if self.optimizer is not None:
+                return self.optimizer
+            model = model or self.model
+            decay, no_decay, heads = [], [], []
+            for name, param in model.named_parameters():
+                if not param.requires_grad:
+                    continue
+                if not name.startswith("encoder."):
+                    heads.append(param)
+                elif param.ndim < 2 or "LayerNorm" in name or "layer_norm" in name:
+                    no_decay.append(param)
+                else:
+                    decay.append(param)
+            groups = [
+                {"params": decay, "weight_decay": self.args.weight_decay},
+                {"params": no_decay, "weight_decay": 0.0},
+                {"params": heads, "weight_decay": 0.0, "lr": self.head_learning_rate},
+            ]
+            self.optimizer = torch.optim.AdamW([g for g in groups if g["params"]], lr=self.args.learning_rate)
+            return self.optimizer
+
+    return SucesosTrainer
+
+
+def make_compute_metrics(model_config):
+    """Dev metrics during training: event macro-F1 at 0.5 and word-level actor F1 (seqeval)."""
+    from seqeval.metrics import f1_score
+
+    from sucesos.training.metrics.core import event_scores
+
+    def compute(eval_pred):
+        event_logits, span_logits = eval_pred.predictions
+        event_labels, span_labels = eval_pred.label_ids
+        probs = 1 / (1 + np.exp(-event_logits))
+        types = model_config.event_types
+        pred = [[t for j, t in enumerate(types) if row[j] >= 0.5] for row in probs]
+        gold = [[t for j, t in enumerate(types) if row[j] >= 0.5] for row in event_labels]
+        ev = event_scores(pred, gold, types)
+        tags = span_logits.argmax(-1)
+        names = model_config.span_labels
+        y_true, y_pred = [], []
+        for t_row, g_row in zip(tags, span_labels):
+            keep = g_row != -100
+            y_true.append([names[i] for i in g_row[keep]])
+            y_pred.append([names[i] for i in t_row[keep]])
+        actor = float(f1_score(y_true, y_pred, zero_division=0))
+        macro = ev["macro_f1"] or 0.0
+        return {"event_macro_f1": macro, "event_micro_f1": ev["micro_f1"] or 0.0, "actor_f1": actor,
+                "combined_f1": (macro + actor) / 2}
+
+    return compute
+
+
+def _epoch_logger():
+    from transformers import TrainerCallback
+
+    class EpochLog(TrainerCallback):
+        """One line per epoch: training loss and dev scores."""
+
+        def __init__(self):
+            self.started = time.time()
+
+        def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+            losses = [h["loss"] for h in state.log_history if "loss" in h]
+            loss = f"{losses[-1]:.4f}" if losses else "n/a"
+            m = metrics or {}
+            log(f"epoch {state.epoch:.0f}: train loss {loss} | dev event macro-F1 {m.get('eval_event_macro_f1', 0):.3f} "
+                f"micro-F1 {m.get('eval_event_micro_f1', 0):.3f} | dev actor F1 {m.get('eval_actor_f1', 0):.3f} "
+                f"| {time.time() - self.started:.0f}s")
+
+    return EpochLog()
+
+
+# ---------------------------------------------------------------------------- main entry
+def run_training(config: Config, overwrite: bool = False, resume: bool = False) -> dict:
+    """Train, tune thresholds, evaluate and save. Returns the metrics dict."""
+    import torch
+    from transformers import AutoTokenizer, EarlyStoppingCallback, TrainingArguments, set_seed
+
+    from sucesos.inference.tagger import EventTagger
+    from sucesos.training.data import Collator, build_dataset
+    from sucesos.training.model_card import render_model_card
+    from sucesos.training.modeling import SucesosModel
+
+    started = time.time()
+    schema = load_schema(config.data.schema)
+    splits = load_splits(config, schema)
+    out = Path(config.output.dir)
+    check_output_dir(out, overwrite, resume)
+    run_yaml = config.to_yaml()
+    ckpt_dir = out / CHECKPOINTS
+    if resume and (ckpt_dir / RUN_CONFIG).exists() and (ckpt_dir / RUN_CONFIG).read_text() != run_yaml:
+        raise SucesosError("--resume with a different config than the interrupted run; use the same config "
+                           "and overrides", path=str(ckpt_dir / RUN_CONFIG))
+    unseen = [t for t in schema.event_types if not any(t in r["events"] for r in splits["train"])]
+    if unseen:
+        log(f"warning: event types never seen in training: {', '.join(unseen)}")
+    if config.training.num_threads:
+        torch.set_num_threads(config.training.num_threads)
+
+    encoder_path = resolve_encoder(config.model.encoder)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(encoder_path)
+    except (OSError, ValueError) as exc:
+        raise SucesosError(
+            f"cannot load encoder {config.model.encoder!r} ({str(exc).splitlines()[0][:160]}). Without network, use "
+            "the offline default 'model.encoder=bundled:multilingual-e5-small' or a local directory") from None
+    if not tokenizer.is_fast:
+        raise SucesosError(f"encoder {config.model.encoder!r} has no fast tokenizer (needed for word alignment)")
+
+    set_seed(config.training.seed)
+    model = SucesosModel.from_encoder(
+        encoder_path, schema.event_types, schema.roles, base_encoder=config.model.encoder,
+        schema_version=schema.version, max_seq_length=config.model.max_length, classifier_dropout=config.model.dropout,
+        event_loss_weight=config.model.event_loss_weight, span_loss_weight=config.model.span_loss_weight,
+        event_pos_weight=pos_weights(splits["train"], schema.event_types, config.model.event_pos_weight))
+    if config.model.freeze_word_embeddings:
+        model.freeze_word_embeddings()
+
+    train_ds = build_dataset(splits["train"], tokenizer, model.config, config.model.max_length)
+    dev_ds = build_dataset(splits["dev"], tokenizer, model.config, config.model.max_length)
+    cuda = torch.cuda.is_available()
+    precision = config.training.precision
+    if precision == "auto":
+        precision = ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if cuda else "fp32"
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(ckpt_dir / RUN_CONFIG, run_yaml)
+    args = TrainingArguments(
+        output_dir=str(ckpt_dir),
+        num_train_epochs=config.training.epochs,
+        max_steps=config.training.max_steps,
+        per_device_train_batch_size=config.training.batch_size,
+        per_device_eval_batch_size=config.training.eval_batch_size,
+        gradient_accumulation_steps=config.training.gradient_accumulation_steps,
+        learning_rate=config.training.learning_rate,
+        weight_decay=config.training.weight_decay,
+        warmup_steps=config.training.warmup_ratio,  # a float < 1 is a ratio in transformers >= 5
+        eval_strategy="epoch" if config.training.max_steps <= 0 else "steps",
+        save_strategy="epoch" if config.training.max_steps <= 0 else "steps",
+        eval_steps=max(1, config.training.max_steps) if config.training.max_steps > 0 else None,
+        save_steps=max(1, config.training.max_steps) if config.training.max_steps > 0 else None,
+        save_total_limit=2,
+        load_best_model_at_end=True,
+        metric_for_best_model=config.training.selection_metric if config.training.selection_metric != "actor_overlap_f1" else "actor_f1",
+        greater_is_better=True,
+        logging_steps=config.training.logging_steps,
+        seed=config.training.seed,
+        data_seed=config.training.seed,
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        use_cpu=not cuda,
+        report_to=[],
+        remove_unused_columns=False,
+        label_names=["event_labels", "span_labels"],
+        dataloader_num_workers=0,
+        disable_tqdm=not sys.stderr.isatty(),
+    )
+    callbacks = [_epoch_logger()]
+    if config.training.early_stopping_patience > 0:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.training.early_stopping_patience))
+    trainer_cls = _make_trainer_class()
+    trainer_cls.head_learning_rate = config.training.head_learning_rate
+    trainer = trainer_cls(model=model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
+                          data_collator=Collator(tokenizer.pad_token_id or 0),
+                          compute_metrics=make_compute_metrics(model.config), callbacks=callbacks)
+    log(f"training on {len(splits['train'])} sentences, dev {len(splits['dev'])}; encoder {config.model.encoder}; "
+        f"{precision} on {'cuda' if cuda else 'cpu'}")
+    trainer.train(resume_from_checkpoint=True if resume else None)
+    model = trainer.model
+    train_seconds = time.time() - started
+
+    # thresholds tuned on dev, then test scored once with them
+    tagger = EventTagger(model, tokenizer)
+    dev_pred = tagger.predict_sentences([r["text"] for r in splits["dev"]], batch_size=config.training.eval_batch_size)
+    probs = np.array([[p["scores"][t] for t in schema.event_types] for p in dev_pred])
+    model.config.thresholds = tune_thresholds(probs, splits["dev"], schema.event_types)
+    tagger = EventTagger(model, tokenizer)
+    metrics = {"dev": evaluate_tagger(tagger, splits["dev"], config.training.eval_batch_size)[0]}
+    log("dev:  " + headline(metrics["dev"]))
+    if "test" in splits and splits["test"]:
+        metrics["test"] = evaluate_tagger(tagger, splits["test"], config.training.eval_batch_size)[0]
+        log("test: " + headline(metrics["test"]))
+    metrics["run"] = {"train_seconds": round(train_seconds, 1), "epochs_run": float(trainer.state.epoch or 0),
+                      "best_checkpoint": trainer.state.best_model_checkpoint, "device": "cuda" if cuda else "cpu",
+                      "precision": precision, "torch_threads": torch.get_num_threads()}
+    data_summary = {n: f"{len(rs)} sentences, {len({r['article_id'] for r in rs})} articles "
+                       f"({getattr(config.data, n) if n != 'test' or config.data.test else ''})" for n, rs in splits.items()}
+    save_model_dir(out, model, tokenizer, run_yaml, metrics, render_model_card(model.config, run_yaml, metrics, data_summary),
+                   keep_checkpoints=config.output.keep_checkpoints)
+    log(f"saved model to {out} ({time.time() - started:.0f}s in all)")
+    return metrics
+
+
+def save_model_dir(out: Path, model, tokenizer, run_yaml: str, metrics: dict, card: str, keep_checkpoints: bool) -> None:
+    """Write into a staging dir, move files in, ``config.json`` last: a model dir without it is incomplete."""
+    staging = out / ".staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    model.save_pretrained(staging, safe_serialization=True)
+    tokenizer.save_pretrained(staging)
+    write_text_atomic(staging / RUN_CONFIG, run_yaml)
+    write_json_atomic(staging / "metrics.json", metrics)
+    write_text_atomic(staging / "README.md", card)
+    if (out / "config.json").exists():
+        os.unlink(out / "config.json")  # the old model stops looking complete before files change
+    for item in sorted(staging.iterdir(), key=lambda p: p.name == "config.json"):
+        target = out / item.name
+        if target.is_dir():
+            shutil.rmtree(target)
+        os.replace(item, target)
+    staging.rmdir()
+    if not keep_checkpoints:
+        shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)

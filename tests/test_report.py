@@ -1,0 +1,66 @@
+"""``sucesos evaluate``: report files, bad-data refusal, CV and cross-lingual modes (tiny encoder)."""
+
+import json
+
+import pytest
+
+from sucesos.cli import main
+from sucesos.training.trainer import run_training
+
+
+@pytest.fixture()
+def tiny_model(tiny_config):
+    run_training(tiny_config)
+    return tiny_config.output.dir
+
+
+def test_report_files_and_contents(tiny_model, tiny_corpus, tmp_path, capsys):
+    out = tmp_path / "report"
+    assert main(["evaluate", "--model", tiny_model, "--data", str(tiny_corpus["test"]), "--output-dir", str(out),
+                 "--bootstrap", "50"]) == 0
+    for name in ("metrics.json", "report.md", "report.html", "predictions.jsonl", "confusion.png", "pr_curves.png",
+                 "reliability.png"):
+        assert (out / name).stat().st_size > 0, name
+    metrics = json.loads((out / "metrics.json").read_text())
+    ci = metrics["bootstrap"]["event_macro_f1"]
+    assert ci["low"] <= ci["high"] and ci["resampled_unit"] == "article"
+    assert set(metrics["baselines"]) == {"majority class", "TF-IDF + logistic regression"}
+    assert set(metrics["metrics"]["by_language"]) == {"en", "es"}
+    assert metrics["provenance"]["data"][0]["sha256"] and metrics["provenance"]["config_sha256"]
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 3
+    lines = (out / "predictions.jsonl").read_text().splitlines()
+    assert len(lines) == sum(1 for _ in open(tiny_corpus["test"]))
+
+
+def test_report_refuses_unknown_label(tiny_model, tiny_corpus, tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    rec = json.loads(open(tiny_corpus["test"]).readline())
+    rec["events"] = ["extortion"]
+    bad.write_text(json.dumps(rec) + "\n")
+    assert main(["evaluate", "--model", tiny_model, "--data", str(bad), "--output-dir", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:1: unknown event type 'extortion'" in err
+    assert not (tmp_path / "r" / "metrics.json").exists()
+
+
+def test_cross_validation_and_cross_lingual(tiny_config, tmp_path, capsys):
+    from sucesos.training import crossval
+
+    tiny_config.training.epochs = 1.0
+    result = crossval.cross_validate(tiny_config, 2, str(tmp_path))
+    assert len(result["folds"]) == 2
+    assert len(result["summary"]["event_macro_f1"]["values"]) == 2
+    assert (tmp_path / "cv_metrics.json").exists()
+    xl = crossval.cross_lingual(tiny_config, "en", "es", str(tmp_path))
+    assert set(xl["metrics"]["by_language"]) == {"es"}
+
+
+def test_fold_assignment_groups_articles():
+    from sucesos.training.crossval import fold_assignment
+
+    records = [{"article_id": f"a{i // 3}"} for i in range(30)]
+    fold = fold_assignment(records, 3, seed=0)
+    assert set(fold.values()) == {0, 1, 2}
+    sizes = [sum(1 for r in records if fold[r["article_id"]] == f) for f in range(3)]
+    assert max(sizes) - min(sizes) <= 3

@@ -1,0 +1,107 @@
+"""Small-data honesty: K-fold cross-validation grouped by article, and cross-lingual transfer.
+
+Both train real models through :func:`sucesos.training.trainer.run_training` on split files
+written to a work directory, so they use exactly the configured pipeline.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from sucesos.errors import SucesosError
+from sucesos.fileio import write_json_atomic, write_jsonl_atomic
+from sucesos.labels.corpus import load_corpus
+from sucesos.labels.schema import load_schema
+from sucesos.training.config import Config
+
+DEV_PARTS = 6
+SUMMARY_KEYS = {
+    "event_macro_f1": lambda m: m["events"]["macro_f1"],
+    "event_micro_f1": lambda m: m["events"]["micro_f1"],
+    "actor_strict_f1": lambda m: m["actors"]["strict"]["micro_f1"],
+    "actor_overlap_f1": lambda m: m["actors"]["overlap"]["micro_f1"],
+}
+
+
+def _pool(config: Config, schema) -> list[dict]:
+    files = [f for f in (config.data.train, config.data.dev, config.data.test) if f]
+    return load_corpus(files, schema)
+
+
+def fold_assignment(records: list[dict], k: int, seed: int) -> dict[str, int]:
+    """Articles → fold, balanced by sentence count (largest articles first, to the lightest fold)."""
+    sizes: dict[str, int] = {}
+    for r in records:
+        sizes[r["article_id"]] = sizes.get(r["article_id"], 0) + 1
+    rng = np.random.default_rng(seed)
+    articles = sorted(sizes, key=lambda a: (-sizes[a], rng.random()))
+    load = [0] * k
+    fold = {}
+    for a in articles:
+        f = int(np.argmin(load))
+        fold[a] = f
+        load[f] += sizes[a]
+    return fold
+
+
+def _train_and_score(config: Config, train, dev, test, work: Path, tag: str) -> dict:
+    from sucesos.training.trainer import run_training
+
+    cfg = copy.deepcopy(config)
+    for name, records in (("train", train), ("dev", dev), ("test", test)):
+        write_jsonl_atomic(work / f"{tag}-{name}.jsonl", records)
+    cfg.data.train, cfg.data.dev, cfg.data.test = (str(work / f"{tag}-{n}.jsonl") for n in ("train", "dev", "test"))
+    cfg.data.languages = None
+    cfg.output.dir = str(work / f"{tag}-model")
+    return run_training(cfg, overwrite=True)["test"]
+
+
+def summarize(runs: list[dict]) -> dict:
+    out = {}
+    for key, get in SUMMARY_KEYS.items():
+        values = [get(m) for m in runs if get(m) is not None]
+        out[key] = {"mean": float(np.mean(values)) if values else None,
+                    "std": float(np.std(values, ddof=1)) if len(values) > 1 else None, "values": values}
+    return out
+
+
+def cross_validate(config: Config, k: int, output_dir: str, seed: int = 0) -> dict:
+    if k < 2:
+        raise SucesosError("--cv needs K >= 2")
+    schema = load_schema(config.data.schema)
+    records = _pool(config, schema)
+    fold = fold_assignment(records, k, seed)
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="sucesos-cv-") as tmp:
+        for f in range(k):
+            test = [r for r in records if fold[r["article_id"]] == f]
+            rest = [r for r in records if fold[r["article_id"]] != f]
+            inner = fold_assignment(rest, DEV_PARTS, seed + f)  # about 1/6 of the rest is dev
+            dev = [r for r in rest if inner[r["article_id"]] == 0]
+            train = [r for r in rest if inner[r["article_id"]] != 0]
+            runs.append(_train_and_score(config, train, dev, test, Path(tmp), f"fold{f}"))
+    result = {"mode": f"{k}-fold cross-validation grouped by article (dev = 1/{DEV_PARTS} of the other folds' articles)", "summary": summarize(runs),
+              "folds": runs}
+    write_json_atomic(Path(output_dir) / "cv_metrics.json", result)
+    return result
+
+
+def cross_lingual(config: Config, train_language: str, eval_language: str, output_dir: str) -> dict:
+    """Train on one language's train/dev; score on every sentence of the other language."""
+    schema = load_schema(config.data.schema)
+    train = [r for r in load_corpus([config.data.train], schema) if r["language"] == train_language]
+    dev = [r for r in load_corpus([config.data.dev], schema) if r["language"] == train_language]
+    test = [r for r in _pool(config, schema) if r["language"] == eval_language]
+    if not train or not dev or not test:
+        raise SucesosError(f"cross-lingual: need {train_language} train and dev sentences and {eval_language} "
+                           "sentences; one of them is empty")
+    with tempfile.TemporaryDirectory(prefix="sucesos-xl-") as tmp:
+        metrics = _train_and_score(config, train, dev, test, Path(tmp), f"{train_language}-to-{eval_language}")
+    result = {"mode": f"train {train_language} (train+dev), evaluate on all {eval_language} sentences",
+              "summary": summarize([metrics]), "metrics": metrics}
+    write_json_atomic(Path(output_dir) / f"crosslingual_{train_language}_to_{eval_language}.json", result)
+    return result

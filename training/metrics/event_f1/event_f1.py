@@ -1,4 +1,4 @@
-"""Local ``evaluate`` module: multi-label event-type P/R/F1 (scikit-learn backed).
+"""Local ``evaluate`` module: multi-label event-type P/R/F1 (NumPy counts; see core.py).
 
 Loaded by path, never from the hub::
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sucesos.errors import SucesosError
 from sucesos.fileio import dumps_line
-from sucesos.inference.readers import iter_inputs
+from sucesos.inference.readers import check_inputs, iter_inputs
 
 CHUNK_ARTICLES = 64  # articles scored together (length-sorted inside a chunk), then written in order
 
@@ -83,6 +83,10 @@ def cmd_predict(args) -> int:
         raise SucesosError(f"--shard-index must be in [0, {args.num_shards})")
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise SucesosError("--threshold must be between 0 and 1")
+    check_inputs(args.inputs, args.text_column)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # the per-file "Loading weights" bars would bury our own progress
     tagger = EventTagger.from_pretrained(args.model, device=args.device, threshold=args.threshold)
     to_stdout = args.output == "-"
     out_path = Path(args.output)

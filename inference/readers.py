@@ -85,6 +85,22 @@ def read_csv(path: Path, strip: bool, text_field: str):
         yield _item(id_, row[text_field] or "", fields, None, strip)
 
 
+def check_inputs(inputs: list[str], text_field: str = "text") -> None:
+    """Fail before any work starts (and before an output file exists) on a missing input or a CSV
+    without the text column."""
+    for name in inputs:
+        if name == "-":
+            continue
+        path = Path(name)
+        if not path.exists():
+            raise SucesosError("input not found", path=name)
+        if path.is_file() and path.suffix.lower() == ".csv":
+            with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+                header = next(csv.reader(fh), None)
+            if header is None or text_field not in header:
+                raise SucesosError(f"CSV has no '{text_field}' column (use --text-column)", path=name)
+
+
 def iter_inputs(inputs: list[str], text_field: str = "text", strip: bool = False, stdin_format: str = "text"):
     """All articles of all inputs, in the order given (directories: sorted ``*.txt``/``*.html``)."""
     for name in inputs:

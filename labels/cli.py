@@ -11,7 +11,7 @@ from pathlib import Path
 from sucesos.errors import SucesosError
 from sucesos.fileio import write_jsonl_atomic, write_text_atomic, write_json_atomic
 from sucesos.labels import labelstudio
-from sucesos.labels.corpus import load_corpus, validate_files
+from sucesos.labels.corpus import check_record, load_corpus, validate_files
 from sucesos.labels.paths import SPLITS, split_files
 from sucesos.labels.schema import load_schema
 from sucesos.labels.splits import assign_splits
@@ -101,7 +101,6 @@ def cmd_import(args) -> int:
         raise SucesosError(f"cannot read Label Studio export: {exc}", path=args.export) from None
     records = labelstudio.from_tasks(tasks, where=args.export)
     tmp_problems = []
-    from sucesos.labels.corpus import check_record
     for i, rec in enumerate(records):
         tmp_problems += [f"{args.export}: task {i}: {m}" for m in check_record(rec, schema)]
     if tmp_problems:

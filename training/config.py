@@ -76,6 +76,8 @@ class TrainingConfig:
     logging_steps: int = 10
 
     def check(self, where: str) -> None:
+        _in_range(where, "training.seed", self.seed, 0, 2**32 - 1)
+        _in_range(where, "training.num_threads", self.num_threads, 0, 1024)
         _in_range(where, "training.epochs", self.epochs, 0.0, 1000.0)
         _in_range(where, "training.batch_size", self.batch_size, 1, 4096)
         _in_range(where, "training.eval_batch_size", self.eval_batch_size, 1, 4096)
@@ -200,7 +202,9 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
         node = raw
         parts = key.strip().split(".")
         for part in parts[:-1]:
-            node = node.setdefault(part, {})
+            if node.get(part) is None:  # absent, or an empty section ('training:' in YAML)
+                node[part] = {}
+            node = node[part]
             if not isinstance(node, dict):
                 raise SucesosError(f"<overrides>: {key} does not name a config key")
         node[parts[-1]] = value
@@ -221,10 +225,7 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
             raise SucesosError(f"invalid YAML ({getattr(exc, 'problem', exc)})", path=str(path),
                                line=None if mark is None else mark.line + 1) from None
     if overrides:
-        try:
-            _build(Config, raw, "", where)  # report file errors against the file first
-        except SucesosError:
-            raise
+        _build(Config, raw, "", where)  # report the file's own errors against the file first
         raw = apply_overrides(raw, overrides)
         where = f"{where} + overrides" if path else "<overrides>"
     config = _build(Config, raw, "", where)

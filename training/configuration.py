@@ -71,3 +71,8 @@ class SucesosConfig(PretrainedConfig):
         cfg = dict(self.encoder_config)
         model_type = cfg.pop("model_type")
         return AutoConfig.for_model(model_type, **cfg)
+
+
+# Registered so that ``AutoConfig``/``AutoTokenizer`` read a sucesos model dir without falling back
+# to a bare ``PretrainedConfig`` (and warning about the model type).
+AutoConfig.register(SucesosConfig.model_type, SucesosConfig, exist_ok=True)

@@ -46,6 +46,11 @@ class SucesosModel(PreTrainedModel):
             self.encoder.pooler = None  # unused; would only collect unused-parameter warnings
         hidden = self.encoder.config.hidden_size
         self.dropout = nn.Dropout(config.classifier_dropout)
+        # Mean-pooled encoder states are strongly anisotropic (for e5-small the shared mean vector
+        # carries ~90% of the norm, per-dimension std ~0.1), so a bare linear head learns the
+        # sentence types very slowly; normalising the pooled vector first makes it learn in a
+        # few hundred steps (benchmarks/README.md).
+        self.event_norm = nn.LayerNorm(hidden)
         self.event_head = nn.Linear(hidden, len(config.event_types))
         self.span_head = nn.Linear(hidden, len(config.span_labels))
         pos_weight = config.event_pos_weight or [1.0] * len(config.event_types)
@@ -68,7 +73,10 @@ class SucesosModel(PreTrainedModel):
     @classmethod
     def from_encoder(cls, name_or_path: str, event_types, roles, **kwargs) -> "SucesosModel":
         """Pretrained encoder weights + fresh heads (the start of training)."""
-        encoder = AutoModel.from_pretrained(name_or_path)
+        try:  # the pooler is unused (we mean-pool); not loading it avoids a "missing weights" report
+            encoder = AutoModel.from_pretrained(name_or_path, add_pooling_layer=False)
+        except TypeError:  # encoders without a pooler option (DeBERTa, ...)
+            encoder = AutoModel.from_pretrained(name_or_path)
         config = SucesosConfig(encoder_config=encoder.config.to_dict(), base_encoder=kwargs.pop("base_encoder", name_or_path),
                                event_types=event_types, roles=roles, **kwargs)
         model = cls(config, encoder=encoder)
@@ -85,7 +93,7 @@ class SucesosModel(PreTrainedModel):
         hidden = self.encoder(**encoder_kwargs).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        event_logits = self.event_head(self.dropout(pooled))
+        event_logits = self.event_head(self.dropout(self.event_norm(pooled)))
         span_logits = self.span_head(self.dropout(hidden))
         loss = None
         if event_labels is not None or span_labels is not None:

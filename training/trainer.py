@@ -256,6 +256,7 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False) 
         remove_unused_columns=False,
         label_names=["event_labels", "span_labels"],
         dataloader_num_workers=0,
+        train_sampling_strategy="group_by_length",  # batches of similar length: less padding, faster CPU steps
         disable_tqdm=not sys.stderr.isatty(),
     )
     callbacks = [_epoch_logger()]

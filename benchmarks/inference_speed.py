@@ -59,12 +59,12 @@ def naive(model_dir: str, sentences: list[str]):
     return results
 
 
-def fast(model_dir: str, sentences: list[str], quantize: bool = False):
+def fast(model_dir: str, sentences: list[str], quantize: bool = False, precision: str = "fp32"):
     import torch
 
     from sucesos.inference.tagger import EventTagger
 
-    tagger = EventTagger.from_pretrained(model_dir)
+    tagger = EventTagger.from_pretrained(model_dir, precision=precision)
     if quantize:
         tagger.model = torch.ao.quantization.quantize_dynamic(tagger.model, {torch.nn.Linear}, dtype=torch.qint8)
     res = tagger.predict_sentences(sentences, batch_size=64)
@@ -76,7 +76,7 @@ def _child(kind, model_dir, sentences, queue):
     if kind == "naive":
         res = naive(model_dir, sentences)
     else:
-        res = fast(model_dir, sentences, quantize=kind == "fast+int8")
+        res = fast(model_dir, sentences, quantize=kind == "fast+int8", precision="bf16" if kind == "fast+bf16" else "fp32")
     seconds = time.perf_counter() - t0
     queue.put((res, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
@@ -96,13 +96,14 @@ def main() -> None:
     parser.add_argument("--model", default="models/sucesos-e5-small")
     parser.add_argument("--sentences", type=int, default=2000)
     parser.add_argument("--int8", action="store_true", help="also measure int8 dynamic quantization")
+    parser.add_argument("--bf16", action="store_true", help="also measure bf16 autocast (--precision bf16)")
     parser.add_argument("--output")
     args = parser.parse_args()
     sentences = load_sentences(args.sentences)
     report = {"sentences": len(sentences), "mean_chars": sum(map(len, sentences)) / len(sentences)}
     base, base_s, base_mb = run("naive", args.model, sentences)
     report["naive"] = {"seconds": base_s, "sent_per_s": len(sentences) / base_s, "peak_rss_mb": base_mb}
-    kinds = ["fast"] + (["fast+int8"] if args.int8 else [])
+    kinds = ["fast"] + (["fast+bf16"] if args.bf16 else []) + (["fast+int8"] if args.int8 else [])
     for kind in kinds:
         res, s, mb = run(kind, args.model, sentences)
         same = sum(1 for a, b in zip(res, base) if a == b) / len(base)

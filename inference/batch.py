@@ -39,6 +39,8 @@ def add_predict_parser(subparsers) -> None:
     p.add_argument("--language", help="skip language detection and use this code for every article")
     p.add_argument("--threshold", type=float, help="one threshold for every type (default: the tuned ones)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                   help="auto: fp32 on CPU, bf16 on GPU; bf16 on a CPU with AVX512-BF16/AMX is ~1.5x faster")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--resume", action="store_true", help="continue a killed run: keep what OUT.partial holds")
     p.add_argument("--num-shards", type=int, default=1)
@@ -87,7 +89,8 @@ def cmd_predict(args) -> int:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the per-file "Loading weights" bars would bury our own progress
-    tagger = EventTagger.from_pretrained(args.model, device=args.device, threshold=args.threshold)
+    tagger = EventTagger.from_pretrained(args.model, device=args.device, threshold=args.threshold,
+                                         precision=args.precision)
     to_stdout = args.output == "-"
     out_path = Path(args.output)
     partial = out_path.with_name(out_path.name + ".partial")

@@ -199,3 +199,20 @@ def test_long_sentence_is_windowed_not_truncated(model_dir):
     result = tagger.predict_sentences(sentence)
     for a in result["actors"]:
         assert sentence[a["start"]:a["end"]] == a["text"]
+
+
+def test_precision_option(model_dir, tmp_path, capsys):
+    from sucesos.errors import SucesosError
+
+    with pytest.raises(SucesosError, match="precision must be one of"):
+        EventTagger.from_pretrained(model_dir, precision="int4")
+    assert EventTagger.from_pretrained(model_dir, device="cpu").precision == "fp32"  # auto = exact on CPU
+    fp32 = EventTagger.from_pretrained(model_dir, precision="fp32").predict_sentences(ARTICLE_EN)
+    bf16 = EventTagger.from_pretrained(model_dir, precision="bf16").predict_sentences(ARTICLE_EN)
+    for t, p in fp32["scores"].items():
+        assert abs(bf16["scores"][t] - p) < 0.05, t  # bf16 autocast: close, not bit-identical
+    src = tmp_path / "a.txt"
+    src.write_text(ARTICLE_EN, encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    assert main(["predict", "--model", model_dir, str(src), "--output", str(out), "--precision", "bf16", "-q"]) == 0
+    assert read_jsonl(out)[0]["id"] == "a.txt"

@@ -287,3 +287,16 @@ def test_stats_refuses_invalid_data(capsys, tmp_path):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == f"error: {f}:1: unknown event type 'bombing'\n"
+
+
+def test_atomic_writes_get_normal_permissions(tmp_path):
+    import os
+
+    from sucesos.fileio import write_text_atomic
+
+    target = tmp_path / "out.txt"
+    write_text_atomic(target, "x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]  # no temporary file left behind

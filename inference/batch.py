@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sucesos.errors import SucesosError
 from sucesos.fileio import dumps_line
-from sucesos.inference.readers import check_inputs, iter_inputs
+from sucesos.inference.readers import iter_inputs
 
 CHUNK_ARTICLES = 64  # articles scored together (length-sorted inside a chunk), then written in order
 
@@ -85,7 +85,7 @@ def cmd_predict(args) -> int:
         raise SucesosError(f"--shard-index must be in [0, {args.num_shards})")
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise SucesosError("--threshold must be between 0 and 1")
-    check_inputs(args.inputs, args.text_column)
+    articles = iter_inputs(args.inputs, args.text_column, args.strip_html, args.stdin_format)  # checks inputs now
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the per-file "Loading weights" bars would bury our own progress
@@ -153,7 +153,7 @@ def cmd_predict(args) -> int:
 
     try:
         chunk = []
-        for item in iter_inputs(args.inputs, args.text_column, args.strip_html, args.stdin_format):
+        for item in articles:
             if not in_shard(item["id"], args.num_shards, args.shard_index):
                 continue
             if item["id"] in done:

@@ -76,9 +76,7 @@ def read_jsonl(path: Path, strip: bool, text_field: str, handle=None):
 
 def read_csv(path: Path, strip: bool, text_field: str):
     text, _ = _decode(path.read_bytes())
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if reader.fieldnames is None or text_field not in reader.fieldnames:
-        raise SucesosError(f"CSV has no '{text_field}' column (use --text-column)", path=str(path))
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # header checked by check_inputs
     for rowno, row in enumerate(reader, 2):
         id_ = row.get("id") or f"{path}:{rowno}"
         fields = {k: v for k, v in row.items() if k not in ("id", text_field) and k is not None}
@@ -102,7 +100,16 @@ def check_inputs(inputs: list[str], text_field: str = "text") -> None:
 
 
 def iter_inputs(inputs: list[str], text_field: str = "text", strip: bool = False, stdin_format: str = "text"):
-    """All articles of all inputs, in the order given (directories: sorted ``*.txt``/``*.html``)."""
+    """All articles of all inputs, in the order given (directories: sorted ``*.txt``/``*.html``).
+
+    The inputs are checked when this is called, not when the first article is read, so a caller
+    can fail before it creates any output.
+    """
+    check_inputs(inputs, text_field)
+    return _iter_articles(inputs, text_field, strip, stdin_format)
+
+
+def _iter_articles(inputs, text_field, strip, stdin_format):
     for name in inputs:
         if name == "-":
             if stdin_format == "jsonl":
@@ -116,8 +123,6 @@ def iter_inputs(inputs: list[str], text_field: str = "text", strip: bool = False
             files = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".txt", ".html", ".htm") and p.is_file())
             for f in files:
                 yield from read_txt(f, strip)
-        elif not path.exists():
-            raise SucesosError("input not found", path=name)
         elif path.suffix.lower() == ".jsonl":
             yield from read_jsonl(path, strip, text_field)
         elif path.suffix.lower() == ".csv":

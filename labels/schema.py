@@ -25,6 +25,18 @@ def default_schema_path() -> Path:
     return Path(__file__).resolve().parent / "schema.yaml"
 
 
+def bio_tags(roles) -> list[str]:
+    """The BIO tag list for these roles: ``O`` then ``B-``/``I-`` per role, in the given order.
+
+    >>> bio_tags(["VICTIM"])
+    ['O', 'B-VICTIM', 'I-VICTIM']
+    """
+    labels = ["O"]
+    for role in roles:
+        labels += [f"B-{role}", f"I-{role}"]
+    return labels
+
+
 @dataclass(frozen=True)
 class Schema:
     """Event types (multi-label) and actor roles (BIO-tagged spans), in file order."""
@@ -38,10 +50,7 @@ class Schema:
     @property
     def bio_labels(self) -> list[str]:
         """``O`` then ``B-``/``I-`` per role, in schema order (stable ids)."""
-        labels = ["O"]
-        for role in self.roles:
-            labels += [f"B-{role}", f"I-{role}"]
-        return labels
+        return bio_tags(self.roles)
 
     def to_dict(self) -> dict:
         return {"version": self.version, "event_types": list(self.event_types), "roles": list(self.roles)}

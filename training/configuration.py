@@ -15,6 +15,7 @@ import warnings
 from transformers import AutoConfig, PretrainedConfig
 
 from sucesos import __version__
+from sucesos.labels.schema import bio_tags
 
 
 class SucesosConfig(PretrainedConfig):
@@ -62,10 +63,7 @@ class SucesosConfig(PretrainedConfig):
 
     @property
     def span_labels(self) -> list[str]:
-        labels = ["O"]
-        for role in self.roles:
-            labels += [f"B-{role}", f"I-{role}"]
-        return labels
+        return bio_tags(self.roles)
 
     def encoder_pretrained_config(self) -> PretrainedConfig:
         cfg = dict(self.encoder_config)

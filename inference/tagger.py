@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from sucesos.errors import SucesosError
-from sucesos.training.alignment import decode_spans, split_words
+from sucesos.training.alignment import decode_spans, prefix_ids, split_words
 from sucesos.inference.sentences import detect_language, split_sentences
 
 
@@ -63,7 +63,9 @@ class EventTagger:
         if thresholds:
             self.thresholds.update(thresholds)
         self.max_length = int(cfg.max_seq_length)
-        self.prefix, self.suffix = _special_wrap(tokenizer)
+        lead, self.suffix = _special_wrap(tokenizer)
+        # tokens before each window's words: leading special tokens, then the model's input prefix
+        self.prefix = lead + prefix_ids(tokenizer, getattr(cfg, "input_prefix", "") or "")
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
     @classmethod

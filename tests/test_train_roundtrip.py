@@ -20,7 +20,9 @@ def test_train_save_load_predict(tiny_config):
     assert not (model_dir / "checkpoints").exists()
     assert not list(model_dir.glob("*.bin")) and not list(model_dir.glob("*.pt"))
     saved = json.loads((model_dir / "config.json").read_text())
-    assert saved["event_types"][0] == "ambush" and saved["span_labels"] if "span_labels" in saved else True
+    assert saved["event_types"][0] == "ambush"
+    assert saved["span_id2label"]["0"] == "O" and saved["span_label2id"]["B-VICTIM"] > 0
+    assert saved["event_label2id"] == {t: i for i, t in enumerate(saved["event_types"])}
     assert saved["schema_version"] == "1.0"
     assert set(saved["thresholds"]) == set(saved["event_types"])
     assert "test" in metrics and "macro_f1" in metrics["test"]["events"]

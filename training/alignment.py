@@ -21,6 +21,16 @@ import re
 WORD = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]", re.UNICODE)
 
 
+def prefix_ids(tokenizer, prefix: str) -> list[int]:
+    """Token ids of the input prefix ("query: " for e5), inserted after the leading special tokens.
+
+    Tokenized as one piece of text, as the encoder saw it in pre-training ("▁query", ":").
+    """
+    if not prefix.strip():
+        return []
+    return list(tokenizer(prefix.strip(), add_special_tokens=False)["input_ids"])
+
+
 def split_words(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(), m.start(), m.end()) for m in WORD.finditer(text)]
 

@@ -46,6 +46,7 @@ class ModelConfig:
     span_loss_weight: float = 1.0
     freeze_word_embeddings: bool = True  # ~2.3x faster steps on CPU; embeddings barely move on small data
     event_pos_weight: str = "sqrt_balanced"  # none | balanced | sqrt_balanced (rare types weigh more)
+    input_prefix: str = ""  # text before every sentence, as in pre-training: "query: " for e5 encoders
 
     def check(self, where: str) -> None:
         _in_range(where, "model.max_length", self.max_length, 16, 8192)

@@ -35,6 +35,7 @@ class SucesosConfig(PretrainedConfig):
         event_loss_weight: float = 1.0,
         span_loss_weight: float = 1.0,
         event_pos_weight: list[float] | None = None,
+        input_prefix: str = "",
         **kwargs,
     ):
         self.encoder_config = encoder_config or {}
@@ -49,6 +50,9 @@ class SucesosConfig(PretrainedConfig):
         self.event_loss_weight = event_loss_weight
         self.span_loss_weight = span_loss_weight
         self.event_pos_weight = event_pos_weight
+        # Text put before every sentence, as the encoder was pre-trained ("query: " for e5);
+        # its tokens carry no actor tags (-100) and are sliced off before span decoding.
+        self.input_prefix = input_prefix
         # The two label maps: ids are positions in these lists, stored with the weights.
         self.event_id2label = {i: t for i, t in enumerate(self.event_types)}
         self.event_label2id = {t: i for i, t in enumerate(self.event_types)}

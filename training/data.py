@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from sucesos.training.alignment import split_words, word_tags
+from sucesos.training.alignment import prefix_ids, split_words, word_tags
 
 
 def event_vector(record: dict, config) -> list[float]:
@@ -22,21 +22,26 @@ def event_vector(record: dict, config) -> list[float]:
 def encode_batch(batch: dict, tokenizer, config, max_length: int) -> dict:
     """``datasets.map`` function: words → sub-words; word tags → first-sub-word labels (-100 elsewhere)."""
     words = [split_words(text) for text in batch["text"]]
+    extra = prefix_ids(tokenizer, getattr(config, "input_prefix", ""))
     enc = tokenizer([[w for w, _, _ in ws] for ws in words], is_split_into_words=True, truncation=True,
-                    max_length=max_length)
-    span_labels, event_labels = [], []
+                    max_length=max_length - len(extra))
+    input_ids, span_labels, event_labels = [], [], []
     for i, ws in enumerate(words):
         tags = word_tags(ws, batch["actors"][i])
+        word_ids = enc.word_ids(i)
         labels, previous = [], None
-        for word_id in enc.word_ids(i):
+        for word_id in word_ids:
             if word_id is None or word_id == previous:
                 labels.append(-100)
             else:
                 labels.append(config.span_label2id[tags[word_id]])
             previous = word_id
-        span_labels.append(labels)
+        # the prefix goes right after the leading special tokens and is never tagged
+        at = next((k for k, w in enumerate(word_ids) if w is not None), len(word_ids) - 1)
+        input_ids.append(enc["input_ids"][i][:at] + extra + enc["input_ids"][i][at:])
+        span_labels.append(labels[:at] + [-100] * len(extra) + labels[at:])
         event_labels.append([1.0 if t in batch["events"][i] else 0.0 for t in config.event_types])
-    return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"],
+    return {"input_ids": input_ids, "attention_mask": [[1] * len(ids) for ids in input_ids],
             "span_labels": span_labels, "event_labels": event_labels}
 
 

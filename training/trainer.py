@@ -216,7 +216,7 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False) 
         encoder_path, schema.event_types, schema.roles, base_encoder=config.model.encoder,
         schema_version=schema.version, max_seq_length=config.model.max_length, classifier_dropout=config.model.dropout,
         event_loss_weight=config.model.event_loss_weight, span_loss_weight=config.model.span_loss_weight,
-        event_pos_weight=pos_weights(splits["train"], schema.event_types, config.model.event_pos_weight))
+        input_prefix=config.model.input_prefix, event_pos_weight=pos_weights(splits["train"], schema.event_types, config.model.event_pos_weight))
     if config.model.freeze_word_embeddings:
         model.freeze_word_embeddings()
 

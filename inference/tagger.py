@@ -14,7 +14,6 @@ tags from the window where it is furthest from an edge), never truncated.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +24,34 @@ from sucesos.training.alignment import decode_spans, prefix_ids, split_words
 from sucesos.inference.sentences import detect_language, split_sentences
 
 
-# oneDNN caches a compiled kernel per input shape; length-sorted batches have many shapes, and the
-# cache grew peak memory by ~300 MB for no speed gain (benchmarks/README.md). Read lazily by
-# oneDNN, so setting it here works unless the process already ran a CPU matmul; users can override.
-os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "0")
+# Batch widths are rounded up to a multiple of this: length-sorted batches would otherwise have a
+# new width (a new matrix shape, a new oneDNN kernel to build and cache) nearly every batch. With
+# few shapes the kernel cache stays small and is reused, which is what makes bf16 fast on AMX CPUs
+# (benchmarks/README.md); the extra padding is masked and costs <10% of the tokens.
+PAD_MULTIPLE = 8
 
 PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def cpu_has_bf16_matrix_units() -> bool:
+    """True on CPUs with AMX (Intel Sapphire Rapids and later), where bf16 matmuls run ~5x fp32."""
+    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)  # private; absent in some torch builds
+    try:
+        return bool(probe and probe())
+    except RuntimeError:
+        return False
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``auto``: bf16 autocast on a GPU or an AMX CPU (labels identical to fp32 on ~99.7% of
+    sentences, benchmarks/README.md), exact fp32 on other CPUs, where bf16 gains less."""
+    if precision not in PRECISIONS:
+        raise SucesosError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision != "auto":
+        return precision
+    if device.type == "cuda" or (device.type == "cpu" and cpu_has_bf16_matrix_units()):
+        return "bf16"
+    return "fp32"
 
 
 def _special_wrap(tokenizer):
@@ -50,11 +71,7 @@ class EventTagger:
         self.model = model
         self.tokenizer = tokenizer
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        if precision not in PRECISIONS:
-            raise SucesosError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-        # auto: exact fp32 on CPU; bf16 autocast on a GPU. bf16 on CPU is opt-in: ~1.5x faster
-        # on AVX512-BF16 machines, with labels identical on ~99.8% of sentences (benchmark).
-        self.precision = ("bf16" if self.device.type == "cuda" else "fp32") if precision == "auto" else precision
+        self.precision = resolve_precision(precision, self.device)
         self.model.to(self.device).eval()
         cfg = model.config
         self.event_types = list(cfg.event_types)
@@ -118,30 +135,36 @@ class EventTagger:
                 start = nxt if nxt < end else end
         return windows
 
+    def _pad(self, seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token ids and attention mask, right-padded to the longest rounded up to PAD_MULTIPLE."""
+        width = -(-max(len(s) for s in seqs) // PAD_MULTIPLE) * PAD_MULTIPLE
+        ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for r, s in enumerate(seqs):
+            ids[r, :len(s)] = torch.tensor(s)
+            mask[r, :len(s)] = 1
+        return ids, mask
+
     @torch.inference_mode()
     def _run(self, windows, batch_size: int, progress=None):
         order = sorted(range(len(windows)), key=lambda k: len(windows[k][1]))
         event_probs = [None] * len(windows)
         tag_probs = [None] * len(windows)
-        for b in range(0, len(order), batch_size):
-            chunk = order[b:b + batch_size]
-            seqs = [self.prefix + list(windows[k][1]) + self.suffix for k in chunk]
-            width = max(len(s) for s in seqs)
-            ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
-            mask = torch.zeros((len(seqs), width), dtype=torch.long)
-            for r, s in enumerate(seqs):
-                ids[r, :len(s)] = torch.tensor(s)
-                mask[r, :len(s)] = 1
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+        # one autocast context for every batch: autocast keeps its bf16 copies of the weights until
+        # the context closes, so they are cast once per call, not once per batch
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            for b in range(0, len(order), batch_size):
+                chunk = order[b:b + batch_size]
+                ids, mask = self._pad([self.prefix + list(windows[k][1]) + self.suffix for k in chunk])
                 out = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device))
-            ev = torch.sigmoid(out.event_logits.float()).cpu().numpy()
-            tg = torch.softmax(out.span_logits.float(), dim=-1).cpu().numpy()
-            for r, k in enumerate(chunk):
-                event_probs[k] = ev[r]
-                n = len(windows[k][1])
-                tag_probs[k] = tg[r, len(self.prefix):len(self.prefix) + n]
-            if progress is not None:
-                progress(len(chunk))
+                ev = torch.sigmoid(out.event_logits.float()).cpu().numpy()
+                tg = torch.softmax(out.span_logits.float(), dim=-1).cpu().numpy()
+                for r, k in enumerate(chunk):
+                    event_probs[k] = ev[r]
+                    n = len(windows[k][1])
+                    tag_probs[k] = tg[r, len(self.prefix):len(self.prefix) + n]
+                if progress is not None:
+                    progress(len(chunk))
         return event_probs, tag_probs
 
     def _score(self, texts: list[str], batch_size: int, progress=None) -> list[dict]:

@@ -155,6 +155,8 @@ def test_wrong_type_in_file_names_path(tmp_path):
                                       "event_macro_f1, actor_overlap_f1, combined_f1"),
     ("training.precision=fp8", "training.precision = 'fp8' is not one of: auto, fp32, bf16, fp16"),
     ("data.languages=[]", "data.languages must be null or a non-empty list"),
+    ("model.event_pooling=max", "model.event_pooling = 'max' is not one of: mean, attention"),
+    ("training.layer_lr_decay=1.5", "training.layer_lr_decay = 1.5 is outside [0.1, 1.0]"),
 ])
 def test_out_of_range_rejected(override, message):
     with pytest.raises(SucesosError) as info:

@@ -201,12 +201,22 @@ def test_long_sentence_is_windowed_not_truncated(model_dir):
         assert sentence[a["start"]:a["end"]] == a["text"]
 
 
-def test_precision_option(model_dir, tmp_path, capsys):
+def test_precision_option(model_dir, tmp_path, capsys, monkeypatch):
+    import torch
+
     from sucesos.errors import SucesosError
+    from sucesos.inference import tagger as tagger_module
 
     with pytest.raises(SucesosError, match="precision must be one of"):
         EventTagger.from_pretrained(model_dir, precision="int4")
-    assert EventTagger.from_pretrained(model_dir, device="cpu").precision == "fp32"  # auto = exact on CPU
+    # auto: exact fp32 on a CPU without bf16 matrix units, bf16 on an AMX CPU and on a GPU
+    monkeypatch.setattr(tagger_module, "cpu_has_bf16_matrix_units", lambda: False)
+    assert EventTagger.from_pretrained(model_dir, device="cpu").precision == "fp32"
+    monkeypatch.setattr(tagger_module, "cpu_has_bf16_matrix_units", lambda: True)
+    assert EventTagger.from_pretrained(model_dir, device="cpu").precision == "bf16"
+    assert tagger_module.resolve_precision("auto", torch.device("cuda")) == "bf16"
+    assert tagger_module.resolve_precision("fp32", torch.device("cuda")) == "fp32"
+    monkeypatch.undo()
     fp32 = EventTagger.from_pretrained(model_dir, precision="fp32").predict_sentences(ARTICLE_EN)
     bf16 = EventTagger.from_pretrained(model_dir, precision="bf16").predict_sentences(ARTICLE_EN)
     for t, p in fp32["scores"].items():
@@ -216,3 +226,20 @@ def test_precision_option(model_dir, tmp_path, capsys):
     out = tmp_path / "o.jsonl"
     assert main(["predict", "--model", model_dir, str(src), "--output", str(out), "--precision", "bf16", "-q"]) == 0
     assert read_jsonl(out)[0]["id"] == "a.txt"
+
+
+def test_batching_and_padding_do_not_change_fp32_results(model_dir, monkeypatch):
+    # length-sorted batches padded to a multiple of PAD_MULTIPLE vs. each sentence alone, unpadded
+    from sucesos.inference import tagger as tagger_module
+
+    tagger = EventTagger.from_pretrained(model_dir, precision="fp32")
+    sentences = [ARTICLE_EN, "Two officers died.", ARTICLE_ES * 2, "Sicarios.", ARTICLE_EN + " " + ARTICLE_ES]
+    assert len({len(tagger.tokenizer(s)["input_ids"]) % tagger_module.PAD_MULTIPLE for s in sentences}) > 1
+    batched = tagger.predict_sentences(sentences, batch_size=64)
+    monkeypatch.setattr(tagger_module, "PAD_MULTIPLE", 1)
+    alone = [tagger.predict_sentences(s, batch_size=1) for s in sentences]
+    spans = lambda r: [(a["start"], a["end"], a["role"]) for a in r["actors"]]
+    for b, a in zip(batched, alone):
+        assert b["events"] == a["events"] and spans(b) == spans(a)
+        for t in b["scores"]:
+            assert abs(b["scores"][t] - a["scores"][t]) < 1e-3, t

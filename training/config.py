@@ -23,6 +23,8 @@ import yaml
 
 from sucesos.errors import SucesosError
 
+EVENT_POOLINGS = ("mean", "attention")  # how the event head reads the token states (modeling.py)
+
 
 @dataclass
 class DataConfig:
@@ -47,6 +49,7 @@ class ModelConfig:
     freeze_word_embeddings: bool = True  # ~2.3x faster steps on CPU; embeddings barely move on small data
     event_pos_weight: str = "sqrt_balanced"  # none | balanced | sqrt_balanced (rare types weigh more)
     input_prefix: str = ""  # text before every sentence, as in pre-training: "query: " for e5 encoders
+    event_pooling: str = "mean"  # mean | attention (one learned attention query per event type)
 
     def check(self, where: str) -> None:
         _in_range(where, "model.max_length", self.max_length, 16, 8192)
@@ -56,6 +59,7 @@ class ModelConfig:
         if self.event_loss_weight == 0 and self.span_loss_weight == 0:
             raise SucesosError(f"{where}: model.event_loss_weight and model.span_loss_weight cannot both be 0")
         _one_of(where, "model.event_pos_weight", self.event_pos_weight, ("none", "balanced", "sqrt_balanced"))
+        _one_of(where, "model.event_pooling", self.event_pooling, EVENT_POOLINGS)
 
 
 @dataclass
@@ -68,6 +72,7 @@ class TrainingConfig:
     gradient_accumulation_steps: int = 1
     learning_rate: float = 8.0e-5
     head_learning_rate: float = 1.0e-3  # the freshly initialised heads learn faster
+    layer_lr_decay: float = 1.0  # encoder layer k of L learns at learning_rate * decay**(L - k); 1.0 = off
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     early_stopping_patience: int = 3  # epochs without dev improvement; 0 = off
@@ -85,6 +90,7 @@ class TrainingConfig:
         _in_range(where, "training.gradient_accumulation_steps", self.gradient_accumulation_steps, 1, 1024)
         _in_range(where, "training.learning_rate", self.learning_rate, 1e-8, 1.0)
         _in_range(where, "training.head_learning_rate", self.head_learning_rate, 1e-8, 1.0)
+        _in_range(where, "training.layer_lr_decay", self.layer_lr_decay, 0.1, 1.0)
         _in_range(where, "training.weight_decay", self.weight_decay, 0.0, 1.0)
         _in_range(where, "training.warmup_ratio", self.warmup_ratio, 0.0, 1.0)
         _in_range(where, "training.early_stopping_patience", self.early_stopping_patience, 0, 1000)

@@ -36,6 +36,7 @@ class SucesosConfig(PretrainedConfig):
         span_loss_weight: float = 1.0,
         event_pos_weight: list[float] | None = None,
         input_prefix: str = "",
+        event_pooling: str = "mean",
         **kwargs,
     ):
         self.encoder_config = encoder_config or {}
@@ -53,6 +54,9 @@ class SucesosConfig(PretrainedConfig):
         # Text put before every sentence, as the encoder was pre-trained ("query: " for e5);
         # its tokens carry no actor tags (-100) and are sliced off before span decoding.
         self.input_prefix = input_prefix
+        # How the event head reads the token states: "mean" (the sentence mean, as e5 was trained)
+        # or "attention" (one learned query per type; see modeling.py).
+        self.event_pooling = event_pooling
         # The two label maps: ids are positions in these lists, stored with the weights.
         self.event_id2label = {i: t for i, t in enumerate(self.event_types)}
         self.event_label2id = {t: i for i, t in enumerate(self.event_types)}

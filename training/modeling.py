@@ -1,7 +1,8 @@
 """``SucesosModel``: any Hugging Face encoder with two jointly trained heads.
 
 - an event head: multi-label (sigmoid) over the schema's event types, on the mean of the
-  sentence's token states (e5 and most sentence encoders are trained with mean pooling);
+  sentence's token states (e5 and most sentence encoders are trained with mean pooling), or
+  with ``event_pooling="attention"`` on one attention-weighted average of the states per type;
 - a span head: BIO tags over actor roles on every token (first sub-word of each word is labeled).
 
 >>> from transformers import BertConfig
@@ -52,13 +53,23 @@ class SucesosModel(PreTrainedModel):
         # few hundred steps (benchmarks/README.md).
         self.event_norm = nn.LayerNorm(hidden)
         self.event_head = nn.Linear(hidden, len(config.event_types))
+        if config.event_pooling == "attention":
+            # One learned query per type scores every token: a type's cue ("emboscaron", "kidnapped")
+            # is one token of ~40, which the sentence mean dilutes. Zero-initialised, so training
+            # starts from exact mean pooling.
+            self.event_attention = nn.Linear(hidden, len(config.event_types))
+        elif config.event_pooling != "mean":
+            raise ValueError(f"event_pooling must be 'mean' or 'attention', got {config.event_pooling!r}")
         self.span_head = nn.Linear(hidden, len(config.span_labels))
         pos_weight = config.event_pos_weight or [1.0] * len(config.event_types)
         self.register_buffer("event_pos_weight", torch.tensor(pos_weight, dtype=torch.float), persistent=False)
         self.post_init()
 
     def _init_weights(self, module):
-        if module in (getattr(self, "event_head", None), getattr(self, "span_head", None)):
+        if module is getattr(self, "event_attention", None):
+            module.weight.data.zero_()
+            module.bias.data.zero_()
+        elif module in (getattr(self, "event_head", None), getattr(self, "span_head", None)):
             module.weight.data.normal_(mean=0.0, std=0.02)
             module.bias.data.zero_()
         elif hasattr(self, "encoder") and hasattr(self.encoder, "_init_weights") and module is not self:
@@ -85,15 +96,26 @@ class SucesosModel(PreTrainedModel):
     def freeze_word_embeddings(self) -> None:
         self.encoder.get_input_embeddings().weight.requires_grad_(False)
 
+    def _event_logits(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        if self.config.event_pooling == "attention":
+            scores = self.event_attention(hidden).float()  # (batch, tokens, types)
+            scores = scores.masked_fill(attention_mask.unsqueeze(-1) == 0, float("-inf"))
+            weights = scores.softmax(dim=1).to(hidden.dtype)
+            pooled = torch.einsum("btk,bth->bkh", weights, hidden)  # one vector per type
+            # row k of the head's weight is type k's classifier, applied to type k's own vector
+            normed = self.dropout(self.event_norm(pooled))
+            return (normed * self.event_head.weight).sum(-1) + self.event_head.bias
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        return self.event_head(self.dropout(self.event_norm(pooled)))
+
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, event_labels=None,
                 span_labels=None, **kwargs) -> SucesosOutput:
         encoder_kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
         if token_type_ids is not None:
             encoder_kwargs["token_type_ids"] = token_type_ids
         hidden = self.encoder(**encoder_kwargs).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        event_logits = self.event_head(self.dropout(self.event_norm(pooled)))
+        event_logits = self._event_logits(hidden, attention_mask)
         span_logits = self.span_head(self.dropout(hidden))
         loss = None
         if event_labels is not None or span_labels is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import sys
 import time
@@ -84,35 +85,57 @@ def pos_weights(records, event_types, mode: str) -> list[float] | None:
 
 
 # ---------------------------------------------------------------------------- trainer
+_LAYER_INDEX = re.compile(r"\.layers?\.(\d+)\.")  # encoder.encoder.layer.7. (BERT, XLM-R, DeBERTa, ...)
+
+
+def param_groups(model, learning_rate: float, head_learning_rate: float, weight_decay: float,
+                 layer_lr_decay: float = 1.0) -> list[dict]:
+    """AdamW groups: fresh heads at ``head_learning_rate``; encoder weights (decayed) and biases and
+    norms (not decayed) at ``learning_rate``, scaled by ``layer_lr_decay ** depth`` where depth is 0
+    for the top layer, grows by one per layer down, and is deepest for the embeddings.
+
+    >>> from transformers import BertConfig
+    >>> from sucesos.training.modeling import SucesosModel
+    >>> m = SucesosModel.from_encoder_config(BertConfig(vocab_size=20, hidden_size=8, num_hidden_layers=2,
+    ...     num_attention_heads=2, intermediate_size=8), event_types=["a"], roles=["VICTIM"])
+    >>> sorted({g["lr"] for g in param_groups(m, 1.0, 5.0, 0.01, layer_lr_decay=0.5)})
+    [0.25, 0.5, 1.0, 5.0]
+    """
+    layers = [int(m.group(1)) for n, _ in model.named_parameters() if (m := _LAYER_INDEX.search(n))]
+    top = max(layers, default=0)
+    groups: dict[tuple[float, float], list] = {}
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        if not name.startswith("encoder."):
+            key = (head_learning_rate, 0.0)
+        else:
+            found = _LAYER_INDEX.search(name)
+            depth = top - int(found.group(1)) if found else top + 1  # embeddings sit below every layer
+            lr = learning_rate * layer_lr_decay ** depth if layer_lr_decay != 1.0 else learning_rate
+            no_decay = param.ndim < 2 or "LayerNorm" in name or "layer_norm" in name
+            key = (lr, 0.0 if no_decay else weight_decay)
+        groups.setdefault(key, []).append(param)
+    return [{"params": params, "lr": lr, "weight_decay": wd} for (lr, wd), params in groups.items()]
+
+
 def _make_trainer_class():
     import torch
     from transformers import Trainer
 
     class SucesosTrainer(Trainer):
-        """Trainer with a separate (higher) learning rate for the freshly initialised heads."""
+        """Trainer with a separate (higher) learning rate for the freshly initialised heads and,
+        optionally, layer-wise learning-rate decay in the encoder."""
 
         head_learning_rate: float = 1e-3
+        layer_lr_decay: float = 1.0
 
         def create_optimizer(self, model=None):
             if self.optimizer is not None:
                 return self.optimizer
-            model = model or self.model
-            decay, no_decay, heads = [], [], []
-            for name, param in model.named_parameters():
-                if not param.requires_grad:
-                    continue
-                if not name.startswith("encoder."):
-                    heads.append(param)
-                elif param.ndim < 2 or "LayerNorm" in name or "layer_norm" in name:
-                    no_decay.append(param)
-                else:
-                    decay.append(param)
-            groups = [
-                {"params": decay, "weight_decay": self.args.weight_decay},
-                {"params": no_decay, "weight_decay": 0.0},
-                {"params": heads, "weight_decay": 0.0, "lr": self.head_learning_rate},
-            ]
-            self.optimizer = torch.optim.AdamW([g for g in groups if g["params"]], lr=self.args.learning_rate)
+            groups = param_groups(model or self.model, self.args.learning_rate, self.head_learning_rate,
+                                  self.args.weight_decay, self.layer_lr_decay)
+            self.optimizer = torch.optim.AdamW(groups, lr=self.args.learning_rate)
             return self.optimizer
 
     return SucesosTrainer
@@ -216,7 +239,7 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False) 
         encoder_path, schema.event_types, schema.roles, base_encoder=config.model.encoder,
         schema_version=schema.version, max_seq_length=config.model.max_length, classifier_dropout=config.model.dropout,
         event_loss_weight=config.model.event_loss_weight, span_loss_weight=config.model.span_loss_weight,
-        input_prefix=config.model.input_prefix, event_pos_weight=pos_weights(splits["train"], schema.event_types, config.model.event_pos_weight))
+        input_prefix=config.model.input_prefix, event_pooling=config.model.event_pooling, event_pos_weight=pos_weights(splits["train"], schema.event_types, config.model.event_pos_weight))
     if config.model.freeze_word_embeddings:
         model.freeze_word_embeddings()
 
@@ -264,6 +287,7 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False) 
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.training.early_stopping_patience))
     trainer_cls = _make_trainer_class()
     trainer_cls.head_learning_rate = config.training.head_learning_rate
+    trainer_cls.layer_lr_decay = config.training.layer_lr_decay
     trainer = trainer_cls(model=model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
                           data_collator=Collator(tokenizer.pad_token_id or 0),
                           compute_metrics=make_compute_metrics(model.config), callbacks=callbacks)

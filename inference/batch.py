@@ -40,7 +40,8 @@ def add_predict_parser(subparsers) -> None:
     p.add_argument("--threshold", type=float, help="one threshold for every type (default: the tuned ones)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
-                   help="auto: fp32 on CPU, bf16 on GPU; bf16 on a CPU with AVX512-BF16/AMX is ~1.5x faster")
+                   help="auto (default): bf16 autocast on a GPU or an AMX CPU, exact fp32 on other CPUs; "
+                   "bf16 keeps ~99.7%% of sentences' labels identical to fp32")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--resume", action="store_true", help="continue a killed run: keep what OUT.partial holds")
     p.add_argument("--num-shards", type=int, default=1)

@@ -163,7 +163,7 @@ def run_report(model_dir: str, data_files: list[str], output_dir: str, train_fil
                bootstrap_reps: int = 1000, batch_size: int = 64) -> dict:
     from sucesos.inference.tagger import EventTagger
 
-    tagger = EventTagger.from_pretrained(model_dir)
+    tagger = EventTagger.from_pretrained(model_dir, precision="fp32")  # exact: figures independent of the CPU
     cfg = tagger.model.config
     schema = model_schema(cfg)
     gold = load_corpus(data_files, schema)  # unknown labels / invalid lines stop here, with file:line

@@ -297,12 +297,13 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False) 
     model = trainer.model
     train_seconds = time.time() - started
 
-    # thresholds tuned on dev, then test scored once with them
-    tagger = EventTagger(model, tokenizer)
+    # thresholds tuned on dev, then test scored once with them; scored in exact fp32 so that the
+    # reported figures do not depend on whether this CPU has bf16 units (predict's "auto" does)
+    tagger = EventTagger(model, tokenizer, precision="fp32")
     dev_pred = tagger.predict_sentences([r["text"] for r in splits["dev"]], batch_size=config.training.eval_batch_size)
     probs = np.array([[p["scores"][t] for t in schema.event_types] for p in dev_pred])
     model.config.thresholds = tune_thresholds(probs, splits["dev"], schema.event_types)
-    tagger = EventTagger(model, tokenizer)
+    tagger = EventTagger(model, tokenizer, precision="fp32")
     metrics = {"dev": evaluate_tagger(tagger, splits["dev"], config.training.eval_batch_size)[0]}
     log("dev:  " + headline(metrics["dev"]))
     if "test" in splits and splits["test"]:

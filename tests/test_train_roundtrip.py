@@ -25,11 +25,13 @@ def test_train_save_load_predict(tiny_config):
     assert saved["event_label2id"] == {t: i for i, t in enumerate(saved["event_types"])}
     assert saved["schema_version"] == "1.0"
     assert set(saved["thresholds"]) == set(saved["event_types"])
+    assert saved["event_pooling"] == "attention"  # the default, stored so a reload builds the same head
     assert "test" in metrics and "macro_f1" in metrics["test"]["events"]
     card = (model_dir / "README.md").read_text()
     assert "Scores on the test split" in card and "assassination" in card
 
     tagger = EventTagger.from_pretrained(model_dir)
+    assert tagger.model.event_attention.weight.abs().sum() > 0  # trained, and loaded from safetensors
     text = "Gunmen ambushed a police convoy near Aguililla, killing 13 officers."
     one = tagger.predict_sentences(text)
     assert isinstance(one, dict) and set(one["scores"]) == set(saved["event_types"])

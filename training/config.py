@@ -49,7 +49,7 @@ class ModelConfig:
     freeze_word_embeddings: bool = True  # ~2.3x faster steps on CPU; embeddings barely move on small data
     event_pos_weight: str = "sqrt_balanced"  # none | balanced | sqrt_balanced (rare types weigh more)
     input_prefix: str = ""  # text before every sentence, as in pre-training: "query: " for e5 encoders
-    event_pooling: str = "mean"  # mean | attention (one learned attention query per event type)
+    event_pooling: str = "attention"  # attention (one learned query per event type) | mean
 
     def check(self, where: str) -> None:
         _in_range(where, "model.max_length", self.max_length, 16, 8192)
@@ -65,7 +65,7 @@ class ModelConfig:
 @dataclass
 class TrainingConfig:
     seed: int = 42
-    epochs: float = 12.0
+    epochs: float = 8.0
     max_steps: int = -1  # > 0 overrides epochs (smoke tests)
     batch_size: int = 16
     eval_batch_size: int = 64

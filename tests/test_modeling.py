@@ -1,0 +1,64 @@
+"""The event head's pooling and the optimizer's parameter groups, on a tiny random encoder."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import BertConfig
+
+from sucesos.training.modeling import SucesosModel
+from sucesos.training.trainer import param_groups
+
+TYPES = ["ambush", "arrest", "threat"]
+ROLES = ["PERPETRATOR", "VICTIM"]
+
+
+def tiny(pooling: str) -> SucesosModel:
+    torch.manual_seed(0)
+    enc = BertConfig(vocab_size=60, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=40)
+    return SucesosModel.from_encoder_config(enc, event_types=TYPES, roles=ROLES, event_pooling=pooling).eval()
+
+
+def test_attention_pooling_starts_as_mean_pooling():
+    attention, mean = tiny("attention"), tiny("mean")
+    mean.load_state_dict({k: v for k, v in attention.state_dict().items() if "event_attention" not in k})
+    ids = torch.tensor([[1, 5, 6, 7, 2, 0], [1, 8, 2, 0, 0, 0]])
+    mask = (ids != 0).long()
+    a = attention(input_ids=ids, attention_mask=mask).event_logits
+    m = mean(input_ids=ids, attention_mask=mask).event_logits
+    assert torch.allclose(a, m, atol=1e-6)
+
+
+def test_attention_pooling_ignores_padding_and_differs_per_type():
+    model = tiny("attention")
+    with torch.no_grad():
+        model.event_attention.weight.normal_(0, 1.0)  # as after training: each type attends differently
+    ids = torch.tensor([[1, 5, 6, 7, 2]])
+    alone = model(input_ids=ids, attention_mask=torch.ones_like(ids)).event_logits
+    padded_ids = torch.tensor([[1, 5, 6, 7, 2, 0, 0, 0]])
+    padded = model(input_ids=padded_ids, attention_mask=(padded_ids != 0).long()).event_logits
+    assert torch.allclose(alone, padded, atol=1e-5)
+    mean = tiny("mean")
+    mean.load_state_dict({k: v for k, v in model.state_dict().items() if "event_attention" not in k})
+    assert not torch.allclose(alone, mean(input_ids=ids, attention_mask=torch.ones_like(ids)).event_logits, atol=1e-3)
+
+
+def test_unknown_pooling_rejected():
+    with pytest.raises(ValueError, match="event_pooling"):
+        tiny("max")
+
+
+def test_param_groups_heads_faster_norms_undecayed_layers_decayed():
+    model = tiny("attention")
+    model.freeze_word_embeddings()
+    groups = param_groups(model, learning_rate=1.0e-4, head_learning_rate=1.0e-3, weight_decay=0.01)
+    assert sorted((g["lr"], g["weight_decay"]) for g in groups) == [(1.0e-4, 0.0), (1.0e-4, 0.01), (1.0e-3, 0.0)]
+    heads = next(g for g in groups if g["lr"] == 1.0e-3)["params"]
+    assert any(p is model.event_attention.weight for p in heads) and any(p is model.span_head.weight for p in heads)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert sum(p.numel() for g in groups for p in g["params"]) == trainable  # frozen embeddings left out
+    decayed = param_groups(model, 1.0e-4, 1.0e-3, 0.01, layer_lr_decay=0.5)
+    top = model.encoder.encoder.layer[1].attention.self.query.weight
+    bottom = model.encoder.encoder.layer[0].attention.self.query.weight
+    lr_of = {id(p): g["lr"] for g in decayed for p in g["params"]}
+    assert lr_of[id(top)] == pytest.approx(1.0e-4) and lr_of[id(bottom)] == pytest.approx(0.5e-4)

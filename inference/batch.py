@@ -41,7 +41,7 @@ def add_predict_parser(subparsers) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                    help="auto (default): bf16 autocast on a GPU or an AMX CPU, exact fp32 on other CPUs; "
-                   "bf16 keeps ~99.7%% of sentences' labels identical to fp32")
+                   "bf16 keeps ~99.6%% of sentences' labels identical to fp32")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--resume", action="store_true", help="continue a killed run: keep what OUT.partial holds")
     p.add_argument("--num-shards", type=int, default=1)

@@ -43,7 +43,7 @@ def cpu_has_bf16_matrix_units() -> bool:
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """``auto``: bf16 autocast on a GPU or an AMX CPU (labels identical to fp32 on ~99.7% of
+    """``auto``: bf16 autocast on a GPU or an AMX CPU (labels identical to fp32 on 99.6% of
     sentences, benchmarks/README.md), exact fp32 on other CPUs, where bf16 gains less."""
     if precision not in PRECISIONS:
         raise SucesosError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")

@@ -102,9 +102,11 @@ class SucesosModel(PreTrainedModel):
             scores = scores.masked_fill(attention_mask.unsqueeze(-1) == 0, float("-inf"))
             weights = scores.softmax(dim=1).to(hidden.dtype)
             pooled = torch.einsum("btk,bth->bkh", weights, hidden)  # one vector per type
-            # row k of the head's weight is type k's classifier, applied to type k's own vector
-            normed = self.dropout(self.event_norm(pooled))
-            return (normed * self.event_head.weight).sum(-1) + self.event_head.bias
+            # type k's logit is the head's output k for type k's own vector: the diagonal of
+            # (batch, types, types). Calling the module (not reading .weight) keeps it working
+            # when the head is swapped for a quantized Linear.
+            logits = self.event_head(self.dropout(self.event_norm(pooled)))
+            return logits.diagonal(dim1=1, dim2=2)
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
         return self.event_head(self.dropout(self.event_norm(pooled)))
@@ -119,7 +121,7 @@ class SucesosModel(PreTrainedModel):
         # and threshold decisions are where low precision flips labels (bf16 inference: 99.45% ->
         # 99.60% of sentences identical to fp32, benchmarks/README.md), and they cost next to nothing.
         with torch.autocast(hidden.device.type, enabled=False):
-            hidden = hidden.to(self.span_head.weight.dtype)
+            hidden = hidden.to(self.event_norm.weight.dtype)  # (a LayerNorm: never int8-quantized)
             event_logits = self._event_logits(hidden, attention_mask)
             span_logits = self.span_head(self.dropout(hidden))
         loss = None

@@ -23,6 +23,7 @@ from torch import nn
 from transformers import AutoModel, PreTrainedModel
 from transformers.utils import ModelOutput
 
+from sucesos.training.config import EVENT_POOLINGS
 from sucesos.training.configuration import SucesosConfig
 
 
@@ -58,8 +59,8 @@ class SucesosModel(PreTrainedModel):
             # is one token of ~40, which the sentence mean dilutes. Zero-initialised, so training
             # starts from exact mean pooling.
             self.event_attention = nn.Linear(hidden, len(config.event_types))
-        elif config.event_pooling != "mean":
-            raise ValueError(f"event_pooling must be 'mean' or 'attention', got {config.event_pooling!r}")
+        elif config.event_pooling not in EVENT_POOLINGS:
+            raise ValueError(f"event_pooling must be one of {EVENT_POOLINGS}, got {config.event_pooling!r}")
         self.span_head = nn.Linear(hidden, len(config.span_labels))
         pos_weight = config.event_pos_weight or [1.0] * len(config.event_types)
         self.register_buffer("event_pos_weight", torch.tensor(pos_weight, dtype=torch.float), persistent=False)

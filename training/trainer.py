@@ -112,7 +112,7 @@ def param_groups(model, learning_rate: float, head_learning_rate: float, weight_
         else:
             found = _LAYER_INDEX.search(name)
             depth = top - int(found.group(1)) if found else top + 1  # embeddings sit below every layer
-            lr = learning_rate * layer_lr_decay ** depth if layer_lr_decay != 1.0 else learning_rate
+            lr = learning_rate * layer_lr_decay ** depth  # exactly learning_rate when the decay is 1.0
             no_decay = param.ndim < 2 or "LayerNorm" in name or "layer_norm" in name
             key = (lr, 0.0 if no_decay else weight_decay)
         groups.setdefault(key, []).append(param)

@@ -157,6 +157,7 @@ def test_wrong_type_in_file_names_path(tmp_path):
     ("data.languages=[]", "data.languages must be null or a non-empty list"),
     ("model.event_pooling=max", "model.event_pooling = 'max' is not one of: mean, attention"),
     ("training.layer_lr_decay=1.5", "training.layer_lr_decay = 1.5 is outside [0.1, 1.0]"),
+    ("training.threshold_shrinkage=1.2", "training.threshold_shrinkage = 1.2 is outside [0.0, 1.0]"),
 ])
 def test_out_of_range_rejected(override, message):
     with pytest.raises(SucesosError) as info:

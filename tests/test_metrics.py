@@ -239,3 +239,18 @@ def test_span_metric_module_matches_core(span_metric):
 def test_span_metric_module_all_empty(span_metric):
     res = span_metric.compute(predictions=[[], []], references=[[], []], roles=ROLES)
     assert res["strict"]["micro_f1"] is None and res["overlap"]["macro_f1"] is None
+
+
+def test_threshold_shrinkage_moves_tuned_thresholds_towards_default():
+    import numpy as np
+
+    from sucesos.training.evaluation import tune_thresholds
+
+    # type a: positives score 0.3 and 0.25, the negative 0.1 -> 0.15, 0.2 and 0.25 all give F1 1.0 and
+    # the tie goes to the one nearest 0.5; type b has no positive -> the default
+    probs = np.array([[0.3, 0.9], [0.25, 0.1], [0.1, 0.2]])
+    gold = [{"events": ["a"]}, {"events": ["a"]}, {"events": []}]
+    tuned = tune_thresholds(probs, gold, ["a", "b"])
+    assert tuned == {"a": 0.25, "b": 0.5}
+    assert tune_thresholds(probs, gold, ["a", "b"], shrinkage=0.5) == {"a": 0.375, "b": 0.5}
+    assert tune_thresholds(probs, gold, ["a", "b"], shrinkage=1.0) == {"a": 0.5, "b": 0.5}

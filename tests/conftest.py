@@ -113,7 +113,7 @@ def tiny_config(tiny_corpus, tiny_encoder, tmp_path):
 
     return load_config(None, [
         f"data.train={tiny_corpus['train']}", f"data.dev={tiny_corpus['dev']}", f"data.test={tiny_corpus['test']}",
-        f"model.encoder={tiny_encoder}", "model.max_length=64", "model.freeze_word_embeddings=false",
+        f"model.encoder={tiny_encoder}", "model.max_length=64", "model.freeze_word_embeddings=false", "model.freeze_layers=0",
         "training.epochs=3", "training.batch_size=8", "training.learning_rate=1.0e-3", "training.num_threads=2",
         f"output.dir={tmp_path / 'model'}",
     ])

@@ -157,6 +157,7 @@ def test_wrong_type_in_file_names_path(tmp_path):
     ("data.languages=[]", "data.languages must be null or a non-empty list"),
     ("model.event_pooling=max", "model.event_pooling = 'max' is not one of: mean, attention"),
     ("training.layer_lr_decay=1.5", "training.layer_lr_decay = 1.5 is outside [0.1, 1.0]"),
+    ("model.freeze_layers=-1", "model.freeze_layers = -1 is outside [0, 1000]"),
     ("training.threshold_shrinkage=1.2", "training.threshold_shrinkage = 1.2 is outside [0.0, 1.0]"),
 ])
 def test_out_of_range_rejected(override, message):
@@ -305,3 +306,12 @@ def test_train_article_across_splits(capsys, tmp_path, data_files):
     dev = data_files["write"]("dev", [_record(5, "tr-a")])
     err = run_train(capsys, tmp_path, data_files["train"], dev)
     assert err == f"error: {dev}:1: article 'tr-a' is also in {data_files['train']}"
+
+
+def test_train_freeze_layers_beyond_the_encoder_depth(capsys, tmp_path, tiny_corpus, tiny_encoder):
+    out_dir = tmp_path / "model-out"
+    code = main(["train", f"data.train={tiny_corpus['train']}", f"data.dev={tiny_corpus['dev']}", "data.test=null",
+                 f"model.encoder={tiny_encoder}", "model.freeze_layers=50", f"output.dir={out_dir}"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and not out_dir.exists()
+    assert err.splitlines()[-1] == "error: model.freeze_layers = 50 freezes all 2 layers of the encoder; use at most 1"

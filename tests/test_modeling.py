@@ -62,3 +62,25 @@ def test_param_groups_heads_faster_norms_undecayed_layers_decayed():
     bottom = model.encoder.encoder.layer[0].attention.self.query.weight
     lr_of = {id(p): g["lr"] for g in decayed for p in g["params"]}
     assert lr_of[id(top)] == pytest.approx(1.0e-4) and lr_of[id(bottom)] == pytest.approx(0.5e-4)
+
+
+def test_freeze_lower_layers_stops_gradients_below_the_cut():
+    model = tiny("attention").train()
+    model.freeze_lower_layers(1)
+    ids = torch.tensor([[1, 5, 6, 7, 2]])
+    out = model(input_ids=ids, attention_mask=torch.ones_like(ids), event_labels=torch.tensor([[1.0, 0.0, 0.0]]),
+                span_labels=torch.tensor([[-100, 0, 1, 2, -100]]))
+    out.loss.backward()
+    bottom, top = model.encoder.encoder.layer
+    assert all(p.grad is None and not p.requires_grad for p in bottom.parameters())
+    assert all(p.grad is None for p in model.encoder.embeddings.parameters())
+    assert all(p.grad is not None for p in top.parameters())
+    assert model.event_attention.weight.grad is not None
+    frozen_ids = {id(p) for p in model.parameters() if not p.requires_grad}
+    groups = param_groups(model, 1.0e-4, 1.0e-3, 0.01)
+    assert not any(id(p) in frozen_ids for g in groups for p in g["params"])  # the optimizer skips them
+
+
+def test_freeze_all_layers_rejected():
+    with pytest.raises(ValueError, match="all 2 layers"):
+        tiny("mean").freeze_lower_layers(2)

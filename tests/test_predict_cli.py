@@ -23,7 +23,7 @@ def model_dir(tiny_corpus, tiny_encoder, tmp_path_factory) -> str:
     out = tmp_path_factory.mktemp("predict-model") / "model"
     config = load_config(None, [
         f"data.train={tiny_corpus['train']}", f"data.dev={tiny_corpus['dev']}", f"data.test={tiny_corpus['test']}",
-        f"model.encoder={tiny_encoder}", "model.max_length=32", "model.freeze_word_embeddings=false",
+        f"model.encoder={tiny_encoder}", "model.max_length=32", "model.freeze_word_embeddings=false", "model.freeze_layers=0",
         "training.epochs=2", "training.batch_size=8", "training.learning_rate=1.0e-3", "training.num_threads=2",
         f"output.dir={out}",
     ])

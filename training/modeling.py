@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import torch
@@ -24,6 +25,8 @@ from transformers import AutoModel, PreTrainedModel
 from transformers.utils import ModelOutput
 
 from sucesos.training.config import EVENT_POOLINGS
+
+LAYER_INDEX = re.compile(r"\.layers?\.(\d+)\.")  # encoder.layer.7. (BERT, XLM-R, DeBERTa, ...)
 from sucesos.training.configuration import SucesosConfig
 
 
@@ -96,6 +99,33 @@ class SucesosModel(PreTrainedModel):
 
     def freeze_word_embeddings(self) -> None:
         self.encoder.get_input_embeddings().weight.requires_grad_(False)
+
+    def freeze_lower_layers(self, n_layers: int) -> int:
+        """Freeze the whole embedding block and the first ``n_layers`` transformer layers.
+
+        Nothing below layer ``n_layers`` then needs a gradient, so back-propagation stops there:
+        with 4 of e5-small's 12 layers frozen a CPU training step is ~1.5x faster
+        (benchmarks/train_step_speed.py). Returns the number of parameters frozen.
+
+        >>> from transformers import BertConfig
+        >>> m = SucesosModel.from_encoder_config(BertConfig(vocab_size=20, hidden_size=8, num_hidden_layers=3,
+        ...     num_attention_heads=2, intermediate_size=8), event_types=["a"], roles=["VICTIM"])
+        >>> m.freeze_lower_layers(2) > 0
+        True
+        >>> [layer.output.dense.weight.requires_grad for layer in m.encoder.encoder.layer]
+        [False, False, True]
+        """
+        depth = getattr(self.encoder.config, "num_hidden_layers", None)
+        if depth is not None and n_layers >= depth:
+            raise ValueError(f"freeze_layers={n_layers} would freeze all {depth} layers of the encoder")
+        frozen = 0
+        for name, param in self.encoder.named_parameters():
+            found = LAYER_INDEX.search("." + name)
+            # rel_embeddings (DeBERTa) sit outside "embeddings." and are shared by all layers: kept
+            if name.startswith("embeddings.") or (found and int(found.group(1)) < n_layers):
+                param.requires_grad_(False)
+                frozen += param.numel()
+        return frozen
 
     def _event_logits(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         if self.config.event_pooling == "attention":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import shutil
 import sys
 import time
@@ -85,9 +84,6 @@ def pos_weights(records, event_types, mode: str) -> list[float] | None:
 
 
 # ---------------------------------------------------------------------------- trainer
-_LAYER_INDEX = re.compile(r"\.layers?\.(\d+)\.")  # encoder.encoder.layer.7. (BERT, XLM-R, DeBERTa, ...)
-
-
 def param_groups(model, learning_rate: float, head_learning_rate: float, weight_decay: float,
                  layer_lr_decay: float = 1.0) -> list[dict]:
     """AdamW groups: fresh heads at ``head_learning_rate``; encoder weights (decayed) and biases and
@@ -101,7 +97,9 @@ def param_groups(model, learning_rate: float, head_learning_rate: float, weight_
     >>> sorted({g["lr"] for g in param_groups(m, 1.0, 5.0, 0.01, layer_lr_decay=0.5)})
     [0.25, 0.5, 1.0, 5.0]
     """
-    layers = [int(m.group(1)) for n, _ in model.named_parameters() if (m := _LAYER_INDEX.search(n))]
+    from sucesos.training.modeling import LAYER_INDEX
+
+    layers = [int(m.group(1)) for n, _ in model.named_parameters() if (m := LAYER_INDEX.search(n))]
     top = max(layers, default=0)
     groups: dict[tuple[float, float], list] = {}
     for name, param in model.named_parameters():
@@ -110,7 +108,7 @@ def param_groups(model, learning_rate: float, head_learning_rate: float, weight_
         if not name.startswith("encoder."):
             key = (head_learning_rate, 0.0)
         else:
-            found = _LAYER_INDEX.search(name)
+            found = LAYER_INDEX.search(name)
             depth = top - int(found.group(1)) if found else top + 1  # embeddings sit below every layer
             lr = learning_rate * layer_lr_decay ** depth  # exactly learning_rate when the decay is 1.0
             no_decay = param.ndim < 2 or "LayerNorm" in name or "layer_norm" in name
@@ -201,7 +199,7 @@ def _epoch_logger():
 def run_training(config: Config, overwrite: bool = False, resume: bool = False) -> dict:
     """Train, tune thresholds, evaluate and save. Returns the metrics dict."""
     import torch
-    from transformers import AutoTokenizer, EarlyStoppingCallback, TrainingArguments, set_seed
+    from transformers import AutoConfig, AutoTokenizer, EarlyStoppingCallback, TrainingArguments, set_seed
 
     from sucesos.inference.tagger import EventTagger, cpu_has_bf16_matrix_units
     from sucesos.training.data import Collator, build_dataset
@@ -234,6 +232,10 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False) 
     if not tokenizer.is_fast:
         raise SucesosError(f"encoder {config.model.encoder!r} has no fast tokenizer (needed for word alignment)")
 
+    depth = getattr(AutoConfig.from_pretrained(encoder_path), "num_hidden_layers", None)
+    if depth is not None and config.model.freeze_layers >= depth:
+        raise SucesosError(f"model.freeze_layers = {config.model.freeze_layers} freezes all {depth} layers of the "
+                           f"encoder; use at most {depth - 1}")
     set_seed(config.training.seed)
     model = SucesosModel.from_encoder(
         encoder_path, schema.event_types, schema.roles, base_encoder=config.model.encoder,
@@ -242,6 +244,8 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False) 
         input_prefix=config.model.input_prefix, event_pooling=config.model.event_pooling, event_pos_weight=pos_weights(splits["train"], schema.event_types, config.model.event_pos_weight))
     if config.model.freeze_word_embeddings:
         model.freeze_word_embeddings()
+    if config.model.freeze_layers:
+        model.freeze_lower_layers(config.model.freeze_layers)
 
     train_ds = build_dataset(splits["train"], tokenizer, model.config, config.model.max_length)
     dev_ds = build_dataset(splits["dev"], tokenizer, model.config, config.model.max_length)

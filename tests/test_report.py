@@ -51,6 +51,8 @@ def test_cross_validation_and_cross_lingual(tiny_config, tmp_path, capsys):
     result = crossval.cross_validate(tiny_config, 2, str(tmp_path))
     assert len(result["folds"]) == 2
     assert len(result["summary"]["event_macro_f1"]["values"]) == 2
+    assert len(result["summary"]["tfidf_event_macro_f1"]["values"]) == 2  # the baseline on the same folds
+    assert all(0.0 <= f["baseline_tfidf"]["macro_f1"] <= 1.0 for f in result["folds"])
     assert (tmp_path / "cv_metrics.json").exists()
     xl = crossval.cross_lingual(tiny_config, "en", "es", str(tmp_path))
     assert set(xl["metrics"]["by_language"]) == {"es"}

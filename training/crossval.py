@@ -24,6 +24,7 @@ SUMMARY_KEYS = {
     "event_micro_f1": lambda m: m["events"]["micro_f1"],
     "actor_strict_f1": lambda m: m["actors"]["strict"]["micro_f1"],
     "actor_overlap_f1": lambda m: m["actors"]["overlap"]["micro_f1"],
+    "tfidf_event_macro_f1": lambda m: m.get("baseline_tfidf", {}).get("macro_f1"),
 }
 
 
@@ -57,7 +58,16 @@ def _train_and_score(config: Config, train, dev, test, work: Path, tag: str) -> 
     cfg.data.train, cfg.data.dev, cfg.data.test = (str(work / f"{tag}-{n}.jsonl") for n in ("train", "dev", "test"))
     cfg.data.languages = None
     cfg.output.dir = str(work / f"{tag}-model")
-    return run_training(cfg, overwrite=True)["test"]
+    metrics = run_training(cfg, overwrite=True)["test"]
+    # the TF-IDF + logistic-regression baseline on the same train/test sentences, for the margin
+    from sucesos.training.baseline import TfidfLogReg
+    from sucesos.training.metrics.core import event_scores
+
+    types = load_schema(config.data.schema).event_types
+    baseline = TfidfLogReg(types, seed=config.training.seed).fit(train)
+    metrics["baseline_tfidf"] = event_scores(baseline.predict([r["text"] for r in test]),
+                                             [r["events"] for r in test], list(types))
+    return metrics
 
 
 def summarize(runs: list[dict]) -> dict:

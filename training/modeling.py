@@ -104,7 +104,7 @@ class SucesosModel(PreTrainedModel):
         """Freeze the whole embedding block and the first ``n_layers`` transformer layers.
 
         Nothing below layer ``n_layers`` then needs a gradient, so back-propagation stops there:
-        with 4 of e5-small's 12 layers frozen a CPU training step is ~1.5x faster
+        with 4 of e5-small's 12 layers frozen a CPU training step is ~1.2x faster
         (benchmarks/train_step_speed.py). Returns the number of parameters frozen.
 
         >>> from transformers import BertConfig

@@ -253,7 +253,7 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False) 
     precision = config.training.precision
     if precision == "auto":
         # bf16 autocast where the hardware has bf16 matrix units: GPUs, and CPUs with AMX, where a
-        # training step runs ~1.45x faster (benchmarks/README.md); exact fp32 on other CPUs
+        # training step runs ~1.6x faster (benchmarks/README.md); exact fp32 on other CPUs
         if cuda:
             precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
         else:

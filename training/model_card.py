@@ -54,7 +54,9 @@ def render_model_card(config, run_config: dict, metrics: dict, data_summary: dic
         f"{datetime.date.today().isoformat()}. Label schema version `{config.schema_version}`.",
         "",
         "For each sentence of a news report it predicts zero or more **event types** "
-        f"({', '.join(config.event_types)}) with per-type thresholds tuned on the dev split, "
+        f"({', '.join(config.event_types)}) with per-type thresholds tuned on the dev split (and moved "
+        "part of the way back to 0.5 by `training.threshold_shrinkage`; the dev scores below are therefore "
+        "not a held-out estimate), "
         f"and **actor spans** with a role ({', '.join(config.roles)}).",
         "",
         "## Use",

@@ -48,7 +48,7 @@ def build(max_length: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=6, help="rounds per precision (first is warm-up)")
+    parser.add_argument("--rounds", type=int, default=6, help="rounds per system (first is warm-up)")
     parser.add_argument("--steps", type=int, default=5, help="optimiser steps per round")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-length", type=int, default=128)
@@ -56,7 +56,7 @@ def main() -> None:
     args = parser.parse_args()
 
     model, dataset, collate = build(args.max_length)
-    # a fixed random sample of batches, the same for both precisions
+    # a fixed random sample of batches, the same for every system
     order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(0)).tolist()
     n_batches = args.rounds * args.steps
     batches = [collate([dataset[order[(i * args.batch_size + k) % len(order)]] for k in range(args.batch_size)])

@@ -49,7 +49,7 @@ def fold_assignment(records: list[dict], k: int, seed: int) -> dict[str, int]:
     return fold
 
 
-def _train_and_score(config: Config, train, dev, test, work: Path, tag: str) -> dict:
+def _train_and_score(config: Config, event_types, train, dev, test, work: Path, tag: str) -> dict:
     from sucesos.training.trainer import run_training
 
     cfg = copy.deepcopy(config)
@@ -63,10 +63,9 @@ def _train_and_score(config: Config, train, dev, test, work: Path, tag: str) -> 
     from sucesos.training.baseline import TfidfLogReg
     from sucesos.training.metrics.core import event_scores
 
-    types = load_schema(config.data.schema).event_types
-    baseline = TfidfLogReg(types, seed=config.training.seed).fit(train)
+    baseline = TfidfLogReg(event_types, seed=config.training.seed).fit(train)
     metrics["baseline_tfidf"] = event_scores(baseline.predict([r["text"] for r in test]),
-                                             [r["events"] for r in test], list(types))
+                                             [r["events"] for r in test], list(event_types))
     return metrics
 
 
@@ -93,7 +92,7 @@ def cross_validate(config: Config, k: int, output_dir: str, seed: int = 0) -> di
             inner = fold_assignment(rest, DEV_PARTS, seed + f)  # about 1/6 of the rest is dev
             dev = [r for r in rest if inner[r["article_id"]] == 0]
             train = [r for r in rest if inner[r["article_id"]] != 0]
-            runs.append(_train_and_score(config, train, dev, test, Path(tmp), f"fold{f}"))
+            runs.append(_train_and_score(config, schema.event_types, train, dev, test, Path(tmp), f"fold{f}"))
     result = {"mode": f"{k}-fold cross-validation grouped by article (dev = 1/{DEV_PARTS} of the other folds' articles)", "summary": summarize(runs),
               "folds": runs}
     write_json_atomic(Path(output_dir) / "cv_metrics.json", result)
@@ -110,7 +109,8 @@ def cross_lingual(config: Config, train_language: str, eval_language: str, outpu
         raise SucesosError(f"cross-lingual: need {train_language} train and dev sentences and {eval_language} "
                            "sentences; one of them is empty")
     with tempfile.TemporaryDirectory(prefix="sucesos-xl-") as tmp:
-        metrics = _train_and_score(config, train, dev, test, Path(tmp), f"{train_language}-to-{eval_language}")
+        metrics = _train_and_score(config, schema.event_types, train, dev, test, Path(tmp),
+                                   f"{train_language}-to-{eval_language}")
     result = {"mode": f"train {train_language} (train+dev), evaluate on all {eval_language} sentences",
               "summary": summarize([metrics]), "metrics": metrics}
     write_json_atomic(Path(output_dir) / f"crosslingual_{train_language}_to_{eval_language}.json", result)

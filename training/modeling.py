@@ -25,9 +25,9 @@ from transformers import AutoModel, PreTrainedModel
 from transformers.utils import ModelOutput
 
 from sucesos.training.config import EVENT_POOLINGS
+from sucesos.training.configuration import SucesosConfig
 
 LAYER_INDEX = re.compile(r"\.layers?\.(\d+)\.")  # encoder.layer.7. (BERT, XLM-R, DeBERTa, ...)
-from sucesos.training.configuration import SucesosConfig
 
 
 @dataclass
@@ -117,7 +117,8 @@ class SucesosModel(PreTrainedModel):
         """
         depth = getattr(self.encoder.config, "num_hidden_layers", None)
         if depth is not None and n_layers >= depth:
-            raise ValueError(f"freeze_layers={n_layers} would freeze all {depth} layers of the encoder")
+            raise ValueError(f"freeze_layers = {n_layers} freezes all {depth} layers of the encoder; "
+                             f"use at most {depth - 1}")
         frozen = 0
         for name, param in self.encoder.named_parameters():
             found = LAYER_INDEX.search("." + name)

@@ -199,7 +199,7 @@ def _epoch_logger():
 def run_training(config: Config, overwrite: bool = False, resume: bool = False) -> dict:
     """Train, tune thresholds, evaluate and save. Returns the metrics dict."""
     import torch
-    from transformers import AutoConfig, AutoTokenizer, EarlyStoppingCallback, TrainingArguments, set_seed
+    from transformers import AutoTokenizer, EarlyStoppingCallback, TrainingArguments, set_seed
 
     from sucesos.inference.tagger import EventTagger, cpu_has_bf16_matrix_units
     from sucesos.training.data import Collator, build_dataset
@@ -232,10 +232,6 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False) 
     if not tokenizer.is_fast:
         raise SucesosError(f"encoder {config.model.encoder!r} has no fast tokenizer (needed for word alignment)")
 
-    depth = getattr(AutoConfig.from_pretrained(encoder_path), "num_hidden_layers", None)
-    if depth is not None and config.model.freeze_layers >= depth:
-        raise SucesosError(f"model.freeze_layers = {config.model.freeze_layers} freezes all {depth} layers of the "
-                           f"encoder; use at most {depth - 1}")
     set_seed(config.training.seed)
     model = SucesosModel.from_encoder(
         encoder_path, schema.event_types, schema.roles, base_encoder=config.model.encoder,
@@ -245,7 +241,10 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False) 
     if config.model.freeze_word_embeddings:
         model.freeze_word_embeddings()
     if config.model.freeze_layers:
-        model.freeze_lower_layers(config.model.freeze_layers)
+        try:  # still before anything is written to the output dir
+            model.freeze_lower_layers(config.model.freeze_layers)
+        except ValueError as exc:
+            raise SucesosError(f"model.{exc}") from None
 
     train_ds = build_dataset(splits["train"], tokenizer, model.config, config.model.max_length)
     dev_ds = build_dataset(splits["dev"], tokenizer, model.config, config.model.max_length)

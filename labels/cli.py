@@ -11,6 +11,7 @@ from pathlib import Path
 from sucesos.errors import SucesosError
 from sucesos.fileio import write_jsonl_atomic, write_text_atomic, write_json_atomic
 from sucesos.labels import labelstudio
+from sucesos.labels.agreement import agreement, format_agreement
 from sucesos.labels.corpus import check_record, load_corpus, validate_files
 from sucesos.labels.paths import SPLITS, split_files
 from sucesos.labels.schema import load_schema
@@ -53,6 +54,14 @@ def add_parser(subparsers) -> None:
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--schema", help=schema_help)
     p.set_defaults(handler=cmd_split)
+
+    p = sub.add_parser("agreement", help="inter-annotator agreement of two labelings of the same sentences")
+    p.add_argument("first", help="labeled JSONL (annotator A)")
+    p.add_argument("second", help="labeled JSONL with the same sentence ids and texts (annotator B)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.add_argument("--output", "-o", help="also write the result as JSON here")
+    p.add_argument("--schema", help=schema_help)
+    p.set_defaults(handler=cmd_agreement)
 
 
 def _files(args) -> list[str]:
@@ -120,4 +129,15 @@ def cmd_split(args) -> int:
     for split in SPLITS:
         write_jsonl_atomic(Path(args.output_dir) / f"{split}.jsonl", by_split[split])
         print(f"{split}: {len({r['article_id'] for r in by_split[split]})} articles, {len(by_split[split])} sentences")
+    return 0
+
+
+def cmd_agreement(args) -> int:
+    schema = load_schema(args.schema)
+    # Read separately: the two files hold the same ids by design.
+    result = agreement(load_corpus([args.first], schema), load_corpus([args.second], schema), schema,
+                       where_b=args.second)
+    if args.output:
+        write_json_atomic(args.output, result)
+    print(json.dumps(result, indent=2) if args.json else format_agreement(result, args.first, args.second))
     return 0

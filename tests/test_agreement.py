@@ -71,3 +71,18 @@ def test_different_sentences_are_one_clear_error(tmp_path, capsys):
     changed = write(tmp_path / "c.jsonl", B[:3] + [rec(3, ["arrest"], [], text="Police arrested two men.")])
     assert main(["labels", "agreement", a, changed]) != 0
     assert "has a different text" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("split", ["dev", "test"])
+def test_shipped_second_annotation_pairs_with_its_split(split):
+    """The second annotator's files must stay in step with the split (same ids and texts)."""
+    from sucesos.labels import load_corpus
+    from sucesos.labels.paths import corpus_dir
+
+    schema = load_schema()
+    first = load_corpus([corpus_dir() / f"{split}.jsonl"], schema)
+    second = load_corpus([corpus_dir().parent / "agreement" / f"{split}.annotator-b.jsonl"], schema)
+    result = agreement(first, second, schema)
+    assert result["n_sentences"] == len(first)
+    # Two careful annotators of the same spec agree far above chance; a collapse means drift.
+    assert result["events"]["mean_kappa"] > 0.6

@@ -33,6 +33,28 @@ def test_report_files_and_contents(tiny_model, tiny_corpus, tmp_path, capsys):
     assert len(lines) == sum(1 for _ in open(tiny_corpus["test"]))
 
 
+def test_report_with_second_annotation(tiny_model, tiny_corpus, tmp_path, capsys):
+    """The second annotator is scored against the gold like a model: identical labels score 1.0,
+    one dropped event type lowers the event F1 and leaves the spans untouched."""
+    records = [json.loads(line) for line in open(tiny_corpus["test"])]
+    changed = next(r for r in records if r["events"])
+    changed["events"] = changed["events"][1:]
+    second = tmp_path / "second.jsonl"
+    second.write_text("".join(json.dumps(r) + "\n" for r in records))
+    out = tmp_path / "report"
+    assert main(["evaluate", "--model", tiny_model, "--data", str(tiny_corpus["test"]), "--output-dir", str(out),
+                 "--bootstrap", "20", "--second-annotation", str(second)]) == 0
+    ref = json.loads((out / "metrics.json").read_text())["second_annotator"]
+    assert ref["events"]["micro_f1"] < 1.0
+    assert ref["actors"] == {"strict": 1.0, "overlap": 1.0}
+    assert "| second annotator |" in (out / "report.md").read_text()
+    short = tmp_path / "short.jsonl"
+    short.write_text("".join(json.dumps(r) + "\n" for r in records[:-1]))
+    assert main(["evaluate", "--model", tiny_model, "--data", str(tiny_corpus["test"]), "--output-dir",
+                 str(tmp_path / "r2"), "--second-annotation", str(short)]) == 2
+    assert f"{short}: sentence '{records[-1]['id']}' is missing" in capsys.readouterr().err
+
+
 def test_report_refuses_unknown_label(tiny_model, tiny_corpus, tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
     rec = json.loads(open(tiny_corpus["test"]).readline())

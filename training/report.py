@@ -120,6 +120,16 @@ def render_markdown(report: dict, figures: dict[str, str]) -> str:
               f"| this model | {_fmt(ev['macro_f1'])} | {_fmt(ev['micro_f1'])} |"]
     for name, b in report["baselines"].items():
         lines.append(f"| {name} | {_fmt(b['macro_f1'])} | {_fmt(b['micro_f1'])} |")
+    ref = report.get("second_annotator")
+    if ref:
+        lines += ["", "## Second annotator (reference)", "",
+                  "The same sentences labeled independently by a second annotator, scored against the gold "
+                  "like a model: what two annotators of the spec agree on.", "",
+                  "| labels | event macro-F1 | event micro-F1 | actor F1 strict | actor F1 overlap |", "|---|---:|---:|---:|---:|",
+                  f"| this model | {_fmt(ev['macro_f1'])} | {_fmt(ev['micro_f1'])} | {_fmt(ac['strict']['micro_f1'])} | "
+                  f"{_fmt(ac['overlap']['micro_f1'])} |",
+                  f"| second annotator | {_fmt(ref['events']['macro_f1'])} | {_fmt(ref['events']['micro_f1'])} | "
+                  f"{_fmt(ref['actors']['strict'])} | {_fmt(ref['actors']['overlap'])} |"]
     lines += ["", f"## Calibration", "", f"Expected calibration error over all (sentence, type) probabilities: "
               f"{report['ece']:.3f}.", ""]
     for name, title in (("confusion", "Confusion"), ("pr_curves", "Precision–recall per type"), ("reliability", "Reliability")):
@@ -159,8 +169,22 @@ def model_schema(config) -> Schema:
     return Schema(config.schema_version or "?", list(config.event_types), list(config.roles))
 
 
+def score_second_annotation(gold: list[dict], files: list[str], schema: Schema) -> dict:
+    """A second annotator's labels of the same sentences, scored like a model against the gold.
+
+    What two careful annotators reach is the reference a model's figures should be read against.
+    """
+    from sucesos.labels.agreement import pair_records
+
+    second = load_corpus(files, schema)
+    pairs = pair_records(gold, second, where_b=",".join(files))
+    scores = score_predictions([b for _, b in pairs], [a for a, _ in pairs], schema.event_types, schema.roles)
+    return {"files": [str(f) for f in files], "events": {k: scores["events"][k] for k in ("macro_f1", "micro_f1")},
+            "actors": {m: scores["actors"][m]["micro_f1"] for m in ("strict", "overlap")}}
+
+
 def run_report(model_dir: str, data_files: list[str], output_dir: str, train_file: str | None = None,
-               bootstrap_reps: int = 1000, batch_size: int = 64) -> dict:
+               bootstrap_reps: int = 1000, batch_size: int = 64, second_annotation: list[str] | None = None) -> dict:
     from sucesos.inference.tagger import EventTagger
 
     tagger = EventTagger.from_pretrained(model_dir, precision="fp32")  # exact: figures independent of the CPU
@@ -187,6 +211,8 @@ def run_report(model_dir: str, data_files: list[str], output_dir: str, train_fil
             b = event_scores(model.fit(train).predict(texts), [g["events"] for g in gold], types)
             baselines[name] = {"macro_f1": b["macro_f1"], "micro_f1": b["micro_f1"], "per_type": b["per_type"]}
 
+    reference = score_second_annotation(gold, second_annotation, schema) if second_annotation else None
+
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     pngs = {"confusion": figs.confusion_figure(y_true, y_pred, types),
@@ -200,7 +226,7 @@ def run_report(model_dir: str, data_files: list[str], output_dir: str, train_fil
         "event_types": types, "roles": roles, "thresholds": dict(cfg.thresholds), "metrics": metrics,
         "n_articles": len({g["article_id"] for g in gold}),
         "bootstrap": bootstrap(gold, pred, types, roles, reps=bootstrap_reps),
-        "baselines": baselines, "ece": ece, "errors": error_analysis(gold, pred, types),
+        "baselines": baselines, "second_annotator": reference, "ece": ece, "errors": error_analysis(gold, pred, types),
         "provenance": {
             "model_dir": str(model_dir), "base_encoder": cfg.base_encoder,
             "config_sha256": sha256(run_cfg_path) if run_cfg_path.exists() else None,

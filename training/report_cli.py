@@ -16,6 +16,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--data", nargs="+", help="labeled JSONL files to evaluate on (report mode)")
     p.add_argument("--output-dir", required=True)
     p.add_argument("--train-data", help="train split for the baselines (default: the model's data.train)")
+    p.add_argument("--second-annotation", nargs="+", metavar="FILE",
+                   help="the same sentences labeled by a second annotator, shown as a reference (report mode)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
     p.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validation grouped by article (trains K models)")
     p.add_argument("--config", help="training config for --cv / cross-lingual modes")
@@ -50,7 +52,8 @@ def cmd_evaluate(args) -> int:
         raise SucesosError("report mode needs --model and --data")
     from sucesos.training.report import run_report
 
-    report = run_report(args.model, args.data, args.output_dir, args.train_data, args.bootstrap)
+    report = run_report(args.model, args.data, args.output_dir, args.train_data, args.bootstrap,
+                        second_annotation=args.second_annotation)
     print(headline(report["metrics"]))
     print(f"report: {args.output_dir}/report.html, report.md, metrics.json", file=sys.stderr)
     return 0

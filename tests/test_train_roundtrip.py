@@ -50,3 +50,25 @@ def test_refuses_to_overwrite_a_model(tiny_config):
     with pytest.raises(SucesosError, match="already holds a model; pass --overwrite"):
         run_training(tiny_config)
     run_training(tiny_config, overwrite=True)
+
+
+def test_final_weights_are_the_mean_of_the_last_checkpoints(tiny_config):
+    """training.average_checkpoints=2: the saved weights are the element-wise mean of the last two
+    epoch checkpoints (kept here to compare), and the run records which ones."""
+    from pathlib import Path
+
+    import torch
+    from safetensors.torch import load_file
+
+    tiny_config.training.average_checkpoints = 2
+    tiny_config.output.keep_checkpoints = True
+    metrics = run_training(tiny_config)
+    model_dir = Path(tiny_config.output.dir)
+    checkpoints = sorted((model_dir / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    assert metrics["run"]["averaged_checkpoints"] == [p.name for p in checkpoints[-2:]]
+    saved = load_file(str(model_dir / "model.safetensors"))
+    a, b = (load_file(str(p / "model.safetensors")) for p in checkpoints[-2:])
+    name = next(k for k in saved if k.startswith("event_") and saved[k].is_floating_point())
+    assert not torch.equal(a[name], b[name])  # the two epochs differ, so the mean is a new point
+    torch.testing.assert_close(saved[name], (a[name] + b[name]) / 2)
+    assert "mean of the last 2 checkpoints" in (model_dir / "README.md").read_text()

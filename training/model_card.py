@@ -76,6 +76,10 @@ def render_model_card(config, run_config: dict, metrics: dict, data_summary: dic
         "Thresholds: " + ", ".join(f"{t} {v:.2f}" for t, v in config.thresholds.items()),
         "",
     ]
+    averaged = (metrics.get("run") or {}).get("averaged_checkpoints")
+    if averaged:
+        sections += [f"Weights: the mean of the last {len(averaged)} checkpoints ({', '.join(averaged)}), "
+                     "per `training.average_checkpoints`.", ""]
     for split in ("dev", "test"):
         if split in metrics:
             m = metrics[split]
@@ -89,11 +93,12 @@ def render_model_card(config, run_config: dict, metrics: dict, data_summary: dic
         "",
         "## Limitations",
         "",
-        "- Trained on a small hand-labeled corpus (about a thousand sentences); scores on a test split "
+        "- Trained on a small hand-labeled corpus (see Training data); scores on a test split "
         "of this size have wide confidence intervals (`sucesos evaluate` reports bootstrap intervals).",
         "- English and Spanish only; wire and press style. Other registers (social media) are untested.",
-        "- Event types are sentence-level: an event described across sentences may be tagged only where "
-        "its cue words are.",
+        "- Event types are sentence-level and each sentence is read alone: an event described across "
+        "sentences may be tagged only where its cue words are, and a sentence whose meaning depends on "
+        "the previous one (who \"he\" is, which attack \"the attack\" was) is where most errors are.",
         "- Not for decisions about individuals: actor spans name alleged perpetrators as reported.",
         "",
         "## Training config",

@@ -202,6 +202,7 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False) 
     from transformers import AutoTokenizer, EarlyStoppingCallback, TrainingArguments, set_seed
 
     from sucesos.inference.tagger import EventTagger, cpu_has_bf16_matrix_units
+    from sucesos.training.averaging import average_last_checkpoints
     from sucesos.training.data import Collator, build_dataset
     from sucesos.training.model_card import render_model_card
     from sucesos.training.modeling import SucesosModel
@@ -273,7 +274,8 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False) 
         save_strategy="epoch" if config.training.max_steps <= 0 else "steps",
         eval_steps=max(1, config.training.max_steps) if config.training.max_steps > 0 else None,
         save_steps=max(1, config.training.max_steps) if config.training.max_steps > 0 else None,
-        save_total_limit=2,
+        # averaging needs the last N checkpoints; +1 because the Trainer also keeps the best one
+        save_total_limit=max(2, config.training.average_checkpoints + 1),
         load_best_model_at_end=True,
         metric_for_best_model=config.training.selection_metric if config.training.selection_metric != "actor_overlap_f1" else "actor_f1",
         greater_is_better=True,
@@ -303,6 +305,11 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False) 
         f"{precision} on {'cuda' if cuda else 'cpu'}")
     trainer.train(resume_from_checkpoint=True if resume else None)
     model = trainer.model
+    averaged = None
+    if config.training.average_checkpoints > 1:
+        state, averaged = average_last_checkpoints(ckpt_dir, config.training.average_checkpoints)
+        model.load_state_dict(state)
+        log(f"final weights: mean of {', '.join(averaged)}")
     train_seconds = time.time() - started
 
     # thresholds tuned on dev, then test scored once with them; scored in exact fp32 so that the
@@ -319,7 +326,8 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False) 
         metrics["test"] = evaluate_tagger(tagger, splits["test"], config.training.eval_batch_size)[0]
         log("test: " + headline(metrics["test"]))
     metrics["run"] = {"train_seconds": round(train_seconds, 1), "epochs_run": float(trainer.state.epoch or 0),
-                      "best_checkpoint": trainer.state.best_model_checkpoint, "device": "cuda" if cuda else "cpu",
+                      "best_checkpoint": trainer.state.best_model_checkpoint, "averaged_checkpoints": averaged,
+                      "device": "cuda" if cuda else "cpu",
                       "precision": precision, "torch_threads": torch.get_num_threads()}
     data_summary = {n: f"{len(rs)} sentences, {len({r['article_id'] for r in rs})} articles "
                        f"({getattr(config.data, n) if n != 'test' or config.data.test else ''})" for n, rs in splits.items()}

@@ -79,7 +79,7 @@ class TrainingConfig:
     warmup_ratio: float = 0.1
     threshold_shrinkage: float = 0.5  # dev-tuned per-type thresholds moved this far back to 0.5 (0 = as tuned)
     early_stopping_patience: int = 3  # epochs without dev improvement; 0 = off
-    average_checkpoints: int = 4  # final weights = mean of the last N epoch checkpoints; 0 or 1 = the best checkpoint
+    average_checkpoints: int = 0  # final weights = mean of the last N epoch checkpoints; 0 or 1 = the best checkpoint
     selection_metric: str = "event_macro_f1"  # event_macro_f1 | actor_overlap_f1 | combined_f1
     precision: str = "auto"  # auto (bf16/fp16 on GPU, bf16 on AMX CPUs, else fp32) | fp32 | bf16 | fp16
     num_threads: int = 0  # torch CPU threads; 0 = torch's default

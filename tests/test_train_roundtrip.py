@@ -27,8 +27,14 @@ def test_train_save_load_predict(tiny_config):
     assert set(saved["thresholds"]) == set(saved["event_types"])
     assert saved["event_pooling"] == "attention"  # the default, stored so a reload builds the same head
     assert "test" in metrics and "macro_f1" in metrics["test"]["events"]
+    history = metrics["run"]["dev_history"]  # one row per epoch: what early stopping and selection saw
+    assert [row["epoch"] for row in history] == [1.0, 2.0, 3.0]
+    assert all(0 <= row["event_macro_f1"] <= 1 for row in history)
+    assert history[-1]["train_loss"] > 0  # None before the first logging step (logging_steps=10)
+    assert json.loads((model_dir / "metrics.json").read_text())["run"]["dev_history"] == history
     card = (model_dir / "README.md").read_text()
     assert "Scores on the test split" in card and "assassination" in card
+    assert "| 3 |" in card.split("## Training curve")[1]
 
     tagger = EventTagger.from_pretrained(model_dir)
     assert tagger.model.event_attention.weight.abs().sum() > 0  # trained, and loaded from safetensors

@@ -80,6 +80,12 @@ def render_model_card(config, run_config: dict, metrics: dict, data_summary: dic
     if averaged:
         sections += [f"Weights: the mean of the last {len(averaged)} checkpoints ({', '.join(averaged)}), "
                      "per `training.average_checkpoints`.", ""]
+    history = (metrics.get("run") or {}).get("dev_history")
+    if history:
+        sections += ["## Training curve (dev, at each epoch's own tuned thresholds)", "",
+                     "| epoch | train loss | dev event macro-F1 | dev actor F1 |", "|---:|---:|---:|---:|"]
+        sections += [f"| {row['epoch']:g} | {_fmt(row.get('train_loss'))} | {_fmt(row.get('event_macro_f1'))} | "
+                     f"{_fmt(row.get('actor_f1'))} |" for row in history] + [""]
     for split in ("dev", "test"):
         if split in metrics:
             m = metrics[split]

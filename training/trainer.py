@@ -175,6 +175,24 @@ def make_compute_metrics(model_config):
     return compute
 
 
+def dev_history(log_history: list[dict]) -> list[dict]:
+    """Per evaluation (each epoch): epoch, last training loss and the dev scores, for metrics.json.
+
+    >>> dev_history([{"loss": 0.9, "epoch": 0.5}, {"eval_event_macro_f1": 0.61234, "eval_runtime": 1.2, "epoch": 1.0}])
+    [{'epoch': 1.0, 'train_loss': 0.9, 'event_macro_f1': 0.6123}]
+    """
+    history, loss = [], None
+    for entry in log_history:
+        if "loss" in entry:
+            loss = entry["loss"]
+        if any(k.startswith("eval_") for k in entry):
+            row = {"epoch": entry.get("epoch"), "train_loss": loss}
+            row.update({k[5:]: round(v, 4) for k, v in entry.items() if k.startswith("eval_")
+                        and not k.endswith(("_runtime", "_per_second"))})
+            history.append(row)
+    return history
+
+
 def _epoch_logger():
     from transformers import TrainerCallback
 
@@ -327,6 +345,7 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False) 
         log("test: " + headline(metrics["test"]))
     metrics["run"] = {"train_seconds": round(train_seconds, 1), "epochs_run": float(trainer.state.epoch or 0),
                       "best_checkpoint": trainer.state.best_model_checkpoint, "averaged_checkpoints": averaged,
+                      "dev_history": dev_history(trainer.state.log_history),
                       "device": "cuda" if cuda else "cpu",
                       "precision": precision, "torch_threads": torch.get_num_threads()}
     data_summary = {n: f"{len(rs)} sentences, {len({r['article_id'] for r in rs})} articles "

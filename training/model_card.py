@@ -104,7 +104,7 @@ def render_model_card(config, run_config: dict, metrics: dict, data_summary: dic
         "- English and Spanish only; wire and press style. Other registers (social media) are untested.",
         "- Event types are sentence-level and each sentence is read alone: an event described across "
         "sentences may be tagged only where its cue words are, and a sentence whose meaning depends on "
-        "the previous one (who \"he\" is, which attack \"the attack\" was) is where most errors are.",
+        "the previous one (who \"he\" is, which attack \"the attack\" was) is where many errors are.",
         "- Not for decisions about individuals: actor spans name alleged perpetrators as reported.",
         "",
         "## Training config",

@@ -9,10 +9,10 @@ and false negatives), so neither file has to be "the gold". Actor spans: strict 
 with the same matching rules as the model metrics.
 
 >>> from sucesos.labels import load_schema
->>> a = [{"id": "x", "text": "t", "events": ["arrest"], "actors": []},
-...      {"id": "y", "text": "u", "events": [], "actors": []}]
->>> b = [{"id": "x", "text": "t", "events": ["arrest"], "actors": []},
-...      {"id": "y", "text": "u", "events": ["threat"], "actors": []}]
+>>> a = [{"id": "x", "language": "en", "text": "t", "events": ["arrest"], "actors": []},
+...      {"id": "y", "language": "en", "text": "u", "events": [], "actors": []}]
+>>> b = [{"id": "x", "language": "en", "text": "t", "events": ["arrest"], "actors": []},
+...      {"id": "y", "language": "en", "text": "u", "events": ["threat"], "actors": []}]
 >>> result = agreement(a, b, load_schema())
 >>> result["events"]["per_type"]["arrest"]["f1"], result["events"]["per_type"]["threat"]["f1"]
 (1.0, 0.0)
@@ -27,7 +27,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from sucesos.errors import SucesosError
 from sucesos.labels.schema import Schema
-from sucesos.training.metrics.core import event_scores, span_scores
+from sucesos.training.evaluation import score_predictions
 
 
 def pair_records(records_a: list[dict], records_b: list[dict], where_b: str = "second file") -> list[tuple[dict, dict]]:
@@ -58,18 +58,16 @@ def _kappa(a: np.ndarray, b: np.ndarray) -> float | None:
 def agreement(records_a: list[dict], records_b: list[dict], schema: Schema, where_b: str = "second file") -> dict:
     """Event and actor agreement of two labelings; see the module docstring."""
     pairs = pair_records(records_a, records_b, where_b)
-    events_a = [r["events"] for r, _ in pairs]
-    events_b = [r["events"] for _, r in pairs]
-    result_events = event_scores(events_b, events_a, schema.event_types)
+    # B scored against A as a model would be (F1 is symmetric, so the direction does not matter)
+    scores = score_predictions([b for _, b in pairs], [a for a, _ in pairs], schema.event_types, schema.roles)
+    result_events, actors = scores["events"], scores["actors"]
     for t, row in result_events["per_type"].items():
-        a = np.array([t in e for e in events_a], dtype=int)
-        b = np.array([t in e for e in events_b], dtype=int)
+        a = np.array([t in r["events"] for r, _ in pairs], dtype=int)
+        b = np.array([t in r["events"] for _, r in pairs], dtype=int)
         row["kappa"] = _kappa(a, b)
         row["count_a"], row["count_b"] = int(a.sum()), int(b.sum())
         del row["support"], row["predicted"], row["precision"], row["recall"]
     kappas = [row["kappa"] for row in result_events["per_type"].values() if row["kappa"] is not None]
-    spans = lambda recs: [[(s["start"], s["end"], s["role"]) for s in r["actors"]] for r in recs]  # noqa: E731
-    actors = span_scores(spans([b for _, b in pairs]), spans([a for a, _ in pairs]), schema.roles)
     return {
         "n_sentences": len(pairs),
         "events": {

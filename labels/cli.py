@@ -11,7 +11,6 @@ from pathlib import Path
 from sucesos.errors import SucesosError
 from sucesos.fileio import write_jsonl_atomic, write_text_atomic, write_json_atomic
 from sucesos.labels import labelstudio
-from sucesos.labels.agreement import agreement, format_agreement
 from sucesos.labels.corpus import check_record, load_corpus, validate_files
 from sucesos.labels.paths import SPLITS, split_files
 from sucesos.labels.schema import load_schema
@@ -133,6 +132,9 @@ def cmd_split(args) -> int:
 
 
 def cmd_agreement(args) -> int:
+    # imported here: scikit-learn would add ~1.5 s to every other sucesos command's start-up
+    from sucesos.labels.agreement import agreement, format_agreement
+
     schema = load_schema(args.schema)
     # Read separately: the two files hold the same ids by design.
     result = agreement(load_corpus([args.first], schema), load_corpus([args.second], schema), schema,

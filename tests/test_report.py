@@ -75,7 +75,15 @@ def test_cross_validation_and_cross_lingual(tiny_config, tmp_path, capsys):
     assert len(result["summary"]["event_macro_f1"]["values"]) == 2
     assert len(result["summary"]["tfidf_event_macro_f1"]["values"]) == 2  # the baseline on the same folds
     assert all(0.0 <= f["baseline_tfidf"]["macro_f1"] <= 1.0 for f in result["folds"])
-    assert (tmp_path / "cv_metrics.json").exists()
+    assert json.loads((tmp_path / "cv_metrics.json").read_text())["folds_completed"] == 2
+    # every pooled sentence is predicted exactly once, by the model that did not train on it
+    held_out = [json.loads(line) for line in open(tmp_path / "cv_predictions.jsonl")]
+    pooled = [json.loads(line) for f in ("train", "dev", "test") for line in open(getattr(tiny_config.data, f))]
+    assert sorted(p["id"] for p in held_out) == sorted(r["id"] for r in pooled)
+    assert {p["fold"] for p in held_out} == {"fold0", "fold1"}
+    first = held_out[0]
+    assert set(first["scores"]) == set(first["thresholds"]) and "gold_events" in first
+    assert all(0.0 <= v <= 1.0 for v in first["scores"].values())
     xl = crossval.cross_lingual(tiny_config, "en", "es", str(tmp_path))
     assert set(xl["metrics"]["by_language"]) == {"es"}
 

@@ -49,7 +49,9 @@ def fold_assignment(records: list[dict], k: int, seed: int) -> dict[str, int]:
     return fold
 
 
-def _train_and_score(config: Config, event_types, train, dev, test, work: Path, tag: str) -> dict:
+def _train_and_score(config: Config, event_types, train, dev, test, work: Path, tag: str,
+                     predictions: list | None = None) -> dict:
+    """Train on ``train`` (selecting on ``dev``), score ``test``; append test predictions if asked."""
     from sucesos.training.trainer import run_training
 
     cfg = copy.deepcopy(config)
@@ -59,6 +61,8 @@ def _train_and_score(config: Config, event_types, train, dev, test, work: Path, 
     cfg.data.languages = None
     cfg.output.dir = str(work / f"{tag}-model")
     metrics = run_training(cfg, overwrite=True)["test"]
+    if predictions is not None:
+        predictions.extend(_held_out_predictions(cfg.output.dir, test, tag, cfg.training.eval_batch_size))
     # the TF-IDF + logistic-regression baseline on the same train/test sentences, for the margin
     from sucesos.training.baseline import TfidfLogReg
     from sucesos.training.metrics.core import event_scores
@@ -67,6 +71,18 @@ def _train_and_score(config: Config, event_types, train, dev, test, work: Path, 
     metrics["baseline_tfidf"] = event_scores(baseline.predict([r["text"] for r in test]),
                                              [r["events"] for r in test], list(event_types))
     return metrics
+
+
+def _held_out_predictions(model_dir: str, test: list[dict], tag: str, batch_size: int) -> list[dict]:
+    """The saved fold model, reloaded, on its held-out sentences: gold beside prediction and scores,
+    so that errors can be read and decoding rules compared on every sentence without retraining."""
+    from sucesos.inference.tagger import EventTagger
+
+    tagger = EventTagger.from_pretrained(model_dir, precision="fp32")
+    preds = tagger.predict_sentences([r["text"] for r in test], batch_size=batch_size)
+    return [{"fold": tag, "id": r["id"], "article_id": r["article_id"], "language": r["language"], "text": r["text"],
+             "gold_events": r["events"], "gold_actors": r["actors"], "events": p["events"], "scores": p["scores"],
+             "actors": p["actors"], "thresholds": dict(tagger.thresholds)} for r, p in zip(test, preds)]
 
 
 def summarize(runs: list[dict]) -> dict:
@@ -84,7 +100,9 @@ def cross_validate(config: Config, k: int, output_dir: str, seed: int = 0) -> di
     schema = load_schema(config.data.schema)
     records = _pool(config, schema)
     fold = fold_assignment(records, k, seed)
-    runs = []
+    runs: list[dict] = []
+    predictions: list[dict] = []
+    mode = f"{k}-fold cross-validation grouped by article (dev = 1/{DEV_PARTS} of the other folds' articles)"
     with tempfile.TemporaryDirectory(prefix="sucesos-cv-") as tmp:
         for f in range(k):
             test = [r for r in records if fold[r["article_id"]] == f]
@@ -92,10 +110,12 @@ def cross_validate(config: Config, k: int, output_dir: str, seed: int = 0) -> di
             inner = fold_assignment(rest, DEV_PARTS, seed + f)  # about 1/6 of the rest is dev
             dev = [r for r in rest if inner[r["article_id"]] == 0]
             train = [r for r in rest if inner[r["article_id"]] != 0]
-            runs.append(_train_and_score(config, schema.event_types, train, dev, test, Path(tmp), f"fold{f}"))
-    result = {"mode": f"{k}-fold cross-validation grouped by article (dev = 1/{DEV_PARTS} of the other folds' articles)", "summary": summarize(runs),
-              "folds": runs}
-    write_json_atomic(Path(output_dir) / "cv_metrics.json", result)
+            runs.append(_train_and_score(config, schema.event_types, train, dev, test, Path(tmp), f"fold{f}", predictions))
+            # written after every fold (atomically): a long run that is stopped keeps the folds it
+            # finished, and "folds_completed" says the summary covers only those
+            result = {"mode": mode, "folds_completed": len(runs), "k": k, "summary": summarize(runs), "folds": runs}
+            write_jsonl_atomic(Path(output_dir) / "cv_predictions.jsonl", predictions)
+            write_json_atomic(Path(output_dir) / "cv_metrics.json", result)
     return result
 
 

@@ -68,6 +68,23 @@ def test_cache_is_reused():
     assert (first / "model.safetensors").stat().st_mtime == stamp
 
 
+def test_cache_key_ignores_mtime_not_content(tmp_path):
+    """A reinstall (new mtime, same bytes) reuses the converted copy; changed bytes do not."""
+    import os
+
+    from sucesos.training.encoders import _content_stamp
+
+    a = tmp_path / "a.bin"
+    a.write_bytes(bytes(range(256)) * 64)
+    before = _content_stamp(a, edge=1024)
+    os.utime(a, (1, 1))
+    assert _content_stamp(a, edge=1024) == before
+    data = bytearray(a.read_bytes())
+    data[-1] ^= 1  # last byte: inside the hashed tail
+    a.write_bytes(bytes(data))
+    assert _content_stamp(a, edge=1024) != before
+
+
 def test_dequantize_block_layout():
     scale = np.float16(0.25).tobytes()
     nibbles = bytes([(i % 16) | ((15 - i % 16) << 4) for i in range(16)])

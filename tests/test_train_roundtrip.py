@@ -78,3 +78,27 @@ def test_final_weights_are_the_mean_of_the_last_checkpoints(tiny_config):
     assert not torch.equal(a[name], b[name])  # the two epochs differ, so the mean is a new point
     torch.testing.assert_close(saved[name], (a[name] + b[name]) / 2)
     assert "mean of the last 2 checkpoints" in (model_dir / "README.md").read_text()
+
+
+def test_reported_scores_are_the_saved_models_fp32_scores(tiny_config, monkeypatch):
+    """metrics.json must be reproducible from the saved model: after bf16 training, accelerate
+    leaves an autocast wrapper on the model's forward, and scoring through it gave bf16 figures
+    (and bf16-tuned thresholds) labelled as fp32 ones."""
+    seen = []
+    predict = EventTagger.predict_sentences
+
+    def spy(self, sentences, *args, **kwargs):
+        out = predict(self, sentences, *args, **kwargs)
+        seen.append(out)
+        return out
+
+    monkeypatch.setattr(EventTagger, "predict_sentences", spy)
+    tiny_config.training.precision = "bf16"
+    tiny_config.training.epochs = 1.0
+    run_training(tiny_config)
+    in_training = seen[-1]  # the test split, scored at the end of training
+    monkeypatch.setattr(EventTagger, "predict_sentences", predict)
+    reloaded = EventTagger.from_pretrained(tiny_config.output.dir, precision="fp32")
+    texts = [json.loads(line)["text"] for line in open(tiny_config.data.test)]
+    again = reloaded.predict_sentences(texts, batch_size=tiny_config.training.eval_batch_size)
+    assert [p["scores"] for p in again] == [p["scores"] for p in in_training]

@@ -322,7 +322,10 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False) 
     log(f"training on {len(splits['train'])} sentences, dev {len(splits['dev'])}; encoder {config.model.encoder}; "
         f"{precision} on {'cuda' if cuda else 'cpu'}")
     trainer.train(resume_from_checkpoint=True if resume else None)
-    model = trainer.model
+    # Under bf16/fp16 training accelerate patches model.forward with an autocast wrapper that stays
+    # after training; without removing it the "fp32" scoring below (and the thresholds tuned on
+    # it) silently ran in bf16 and metrics.json did not match the saved model reloaded in fp32.
+    model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
     averaged = None
     if config.training.average_checkpoints > 1:
         state, averaged = average_last_checkpoints(ckpt_dir, config.training.average_checkpoints)

@@ -7,7 +7,9 @@ Every user-fixable problem is a :class:`~sucesos.errors.SucesosError`, printed a
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 
 from sucesos import __version__
 from sucesos.errors import SucesosError
@@ -27,9 +29,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # SIGTERM (kill, timeout, batch schedulers) unwinds like Ctrl-C: atomic writes drop their
+    # temporary files and temporary work dirs are removed, instead of dying mid-write.
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         return int(args.handler(args) or 0)
     except SucesosError as exc:
@@ -38,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

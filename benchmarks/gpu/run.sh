@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # The GPU run of 2026-11-30 (one NVIDIA H200, lent for 15 minutes, no network), from the repo root.
+# A tidied copy of what ran: there it took two calls, because the first one's sweep could not find
+# the `sucesos` script (pip --target kept an older bin/); this version calls `python3 -m sucesos`.
 # Needs: the project's wheels missing on that box in .whl/ (datasets, dill, multiprocess, evaluate,
 # seqeval, pysbd, py3langid) and the cut encoder from `python benchmarks/gpu/prune_encoder.py .dev/e5p`.
 #   1. the default config trained alone on the GPU (timing + test scores), then

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from sucesos.cli import main
+from sucesos.errors import SucesosError
 from sucesos.training.trainer import run_training
 
 
@@ -86,6 +87,14 @@ def test_cross_validation_and_cross_lingual(tiny_config, tmp_path, capsys):
     assert all(0.0 <= v <= 1.0 for v in first["scores"].values())
     xl = crossval.cross_lingual(tiny_config, "en", "es", str(tmp_path))
     assert set(xl["metrics"]["by_language"]) == {"es"}
+
+
+def test_cross_validation_with_too_few_articles_stops_before_training(tiny_config, tmp_path):
+    from sucesos.training import crossval
+
+    with pytest.raises(SucesosError, match="too few to give every fold"):
+        crossval.cross_validate(tiny_config, 50, str(tmp_path))
+    assert not (tmp_path / "cv_metrics.json").exists()
 
 
 def test_fold_assignment_groups_articles():

@@ -103,13 +103,19 @@ def cross_validate(config: Config, k: int, output_dir: str, seed: int = 0) -> di
     runs: list[dict] = []
     predictions: list[dict] = []
     mode = f"{k}-fold cross-validation grouped by article (dev = 1/{DEV_PARTS} of the other folds' articles)"
+    splits = []
+    for f in range(k):  # all folds are checked before the first one trains
+        test = [r for r in records if fold[r["article_id"]] == f]
+        rest = [r for r in records if fold[r["article_id"]] != f]
+        inner = fold_assignment(rest, DEV_PARTS, seed + f)  # about 1/6 of the rest is dev
+        dev = [r for r in rest if inner[r["article_id"]] == 0]
+        train = [r for r in rest if inner[r["article_id"]] != 0]
+        if not (test and dev and train):
+            raise SucesosError(f"--cv {k}: {len(fold)} articles are too few to give every fold test, dev and "
+                               "train articles; use a smaller K or more data")
+        splits.append((train, dev, test))
     with tempfile.TemporaryDirectory(prefix="sucesos-cv-") as tmp:
-        for f in range(k):
-            test = [r for r in records if fold[r["article_id"]] == f]
-            rest = [r for r in records if fold[r["article_id"]] != f]
-            inner = fold_assignment(rest, DEV_PARTS, seed + f)  # about 1/6 of the rest is dev
-            dev = [r for r in rest if inner[r["article_id"]] == 0]
-            train = [r for r in rest if inner[r["article_id"]] != 0]
+        for f, (train, dev, test) in enumerate(splits):
             runs.append(_train_and_score(config, schema.event_types, train, dev, test, Path(tmp), f"fold{f}", predictions))
             # written after every fold (atomically): a long run that is stopped keeps the folds it
             # finished, and "folds_completed" says the summary covers only those

@@ -2,14 +2,14 @@
 
 The converted ``bundled:multilingual-e5-small`` directory is 465 MB (250k x 384 fp32 word
 embeddings); the device tool that lent this project a GPU carries at most 64 MiB. Every corpus
-sentence uses only ~8.4k of the 250k SentencePiece pieces, and removing pieces a text never uses
-cannot change the best Unigram segmentation of that text, so the cut copy tokenizes the corpus
-identically (checked below, sentence by sentence). Weights are stored in fp16 to fit; cast back
+sentence uses only ~8.4k of the 250k SentencePiece pieces; removing pieces that no best
+segmentation uses leaves those segmentations available and best (the unknown-piece penalty aside),
+and the script checks, text by text, that the cut copy tokenizes the corpus identically. Weights are stored in fp16 to fit; cast back
 to fp32 on the GPU box before training (``--cast`` there). Not for shipping: texts outside the
 corpus lose pieces.
 
-    python benchmarks/gpu/prune_encoder.py OUT_DIR            # here: cut + fp16
-    python benchmarks/gpu/prune_encoder.py OUT_DIR --cast DIR  # there: fp16 -> fp32 copy in DIR
+    python benchmarks/gpu/prune_encoder.py CUT_DIR               # here: cut + fp16 into CUT_DIR
+    python benchmarks/gpu/prune_encoder.py CUT_DIR --cast FP32   # there: fp32 copy of CUT_DIR in FP32
 """
 
 from __future__ import annotations

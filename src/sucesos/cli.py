@@ -38,8 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # SIGTERM (kill, timeout, batch schedulers) unwinds like Ctrl-C: atomic writes drop their
     # temporary files and temporary work dirs are removed, instead of dying mid-write.
+    # Only over the default action: an ignored SIGTERM or a host's own handler is left alone.
     previous = None
-    if threading.current_thread() is threading.main_thread():
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         return int(args.handler(args) or 0)

@@ -7,6 +7,7 @@ written to a work directory, so they use exactly the configured pipeline.
 from __future__ import annotations
 
 import copy
+import json
 import tempfile
 from pathlib import Path
 
@@ -60,9 +61,11 @@ def _train_and_score(config: Config, event_types, train, dev, test, work: Path, 
     cfg.data.train, cfg.data.dev, cfg.data.test = (str(work / f"{tag}-{n}.jsonl") for n in ("train", "dev", "test"))
     cfg.data.languages = None
     cfg.output.dir = str(work / f"{tag}-model")
-    metrics = run_training(cfg, overwrite=True)["test"]
+    predicted: list[dict] = []
+    metrics = run_training(cfg, overwrite=True, test_predictions=predicted)["test"]
     if predictions is not None:
-        predictions.extend(_held_out_predictions(cfg.output.dir, test, tag, cfg.training.eval_batch_size))
+        thresholds = json.loads((Path(cfg.output.dir) / "config.json").read_text())["thresholds"]
+        predictions.extend(_held_out_records(test, predicted, thresholds, tag))
     # the TF-IDF + logistic-regression baseline on the same train/test sentences, for the margin
     from sucesos.training.baseline import TfidfLogReg
     from sucesos.training.metrics.core import event_scores
@@ -73,16 +76,13 @@ def _train_and_score(config: Config, event_types, train, dev, test, work: Path, 
     return metrics
 
 
-def _held_out_predictions(model_dir: str, test: list[dict], tag: str, batch_size: int) -> list[dict]:
-    """The saved fold model, reloaded, on its held-out sentences: gold beside prediction and scores,
-    so that errors can be read and decoding rules compared on every sentence without retraining."""
-    from sucesos.inference.tagger import EventTagger
-
-    tagger = EventTagger.from_pretrained(model_dir, precision="fp32")
-    preds = tagger.predict_sentences([r["text"] for r in test], batch_size=batch_size)
+def _held_out_records(test: list[dict], predicted: list[dict], thresholds: dict, tag: str) -> list[dict]:
+    """A fold model's predictions on its held-out sentences (as scored at the end of its training,
+    which equals the saved model reloaded in fp32), gold beside prediction and scores, so that errors
+    can be read and decoding rules compared on every sentence without retraining."""
     return [{"fold": tag, "id": r["id"], "article_id": r["article_id"], "language": r["language"], "text": r["text"],
              "gold_events": r["events"], "gold_actors": r["actors"], "events": p["events"], "scores": p["scores"],
-             "actors": p["actors"], "thresholds": dict(tagger.thresholds)} for r, p in zip(test, preds)]
+             "actors": p["actors"], "thresholds": dict(thresholds)} for r, p in zip(test, predicted)]
 
 
 def summarize(runs: list[dict]) -> dict:

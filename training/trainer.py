@@ -214,8 +214,13 @@ def _epoch_logger():
 
 
 # ---------------------------------------------------------------------------- main entry
-def run_training(config: Config, overwrite: bool = False, resume: bool = False) -> dict:
-    """Train, tune thresholds, evaluate and save. Returns the metrics dict."""
+def run_training(config: Config, overwrite: bool = False, resume: bool = False,
+                 test_predictions: list | None = None) -> dict:
+    """Train, tune thresholds, evaluate and save. Returns the metrics dict.
+
+    ``test_predictions``, if given, is extended with the test split's predictions (one dict per
+    sentence, in order), so callers such as cross-validation need not score the test split again.
+    """
     import torch
     from transformers import AutoTokenizer, EarlyStoppingCallback, TrainingArguments, set_seed
 
@@ -344,7 +349,9 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False) 
     metrics = {"dev": evaluate_tagger(tagger, splits["dev"], config.training.eval_batch_size)[0]}
     log("dev:  " + headline(metrics["dev"]))
     if "test" in splits and splits["test"]:
-        metrics["test"] = evaluate_tagger(tagger, splits["test"], config.training.eval_batch_size)[0]
+        metrics["test"], predicted = evaluate_tagger(tagger, splits["test"], config.training.eval_batch_size)
+        if test_predictions is not None:
+            test_predictions.extend(predicted)
         log("test: " + headline(metrics["test"]))
     metrics["run"] = {"train_seconds": round(train_seconds, 1), "epochs_run": float(trainer.state.epoch or 0),
                       "best_checkpoint": trainer.state.best_model_checkpoint, "averaged_checkpoints": averaged,

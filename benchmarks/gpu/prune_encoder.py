@@ -74,4 +74,7 @@ if __name__ == "__main__":
     parser.add_argument("dir")
     parser.add_argument("--cast", metavar="OUT", help="write an fp32 copy of DIR to OUT")
     args = parser.parse_args()
-    cast(Path(args.dir), Path(args.cast)) if args.cast else cut(Path(args.dir))
+    if args.cast:
+        cast(Path(args.dir), Path(args.cast))
+    else:
+        cut(Path(args.dir))

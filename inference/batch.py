@@ -38,6 +38,9 @@ def add_predict_parser(subparsers) -> None:
     p.add_argument("--strip-html", action="store_true", help="remove HTML markup (always on for .html files)")
     p.add_argument("--language", help="skip language detection and use this code for every article")
     p.add_argument("--threshold", type=float, help="one threshold for every type (default: the tuned ones)")
+    p.add_argument("--no-article-context", dest="article_context", action="store_false",
+                   help="score every sentence on its own, ignoring the rest of its article (default: a sentence's "
+                   "event scores also weigh its neighbours', with the thresholds tuned for that)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                    help="auto (default): bf16 autocast on a GPU or an AMX CPU, exact fp32 on other CPUs; "
@@ -91,7 +94,7 @@ def cmd_predict(args) -> int:
 
     hf_logging.disable_progress_bar()  # the per-file "Loading weights" bars would bury our own progress
     tagger = EventTagger.from_pretrained(args.model, device=args.device, threshold=args.threshold,
-                                         precision=args.precision)
+                                         precision=args.precision, article_context=args.article_context)
     to_stdout = args.output == "-"
     out_path = Path(args.output)
     partial = out_path.with_name(out_path.name + ".partial")

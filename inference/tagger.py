@@ -10,6 +10,11 @@ Speed: sentences are cut into windows, sorted by length and batched with dynamic
 ``torch.inference_mode()``; results come back in input order. A sentence longer than the
 model's window is scored over overlapping windows (events: max over windows; each word takes its
 tags from the window where it is furthest from an edge), never truncated.
+
+Article context: in an article of two or more sentences, each sentence's event scores also
+weigh the neighbouring sentences' and the rest of the article's (``sucesos.training.context``),
+with thresholds tuned for that on dev. ``predict`` (articles) uses it; ``predict_sentences``
+treats sentences as independent unless told which article each belongs to (``articles=``).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import torch
 
 from sucesos.errors import SucesosError
 from sucesos.training.alignment import decode_spans, prefix_ids, split_words
+from sucesos.training.context import article_groups, contextual_probabilities
 from sucesos.inference.sentences import detect_language, split_sentences
 
 
@@ -65,7 +71,7 @@ def _special_wrap(tokenizer):
 
 class EventTagger:
     def __init__(self, model, tokenizer, device: str | None = None, thresholds: dict | None = None,
-                 precision: str = "auto"):
+                 precision: str = "auto", article_context: bool = True):
         if not getattr(tokenizer, "is_fast", True):
             raise SucesosError("a fast (Rust) tokenizer is required for offsets and word alignment")
         self.model = model
@@ -77,8 +83,15 @@ class EventTagger:
         self.event_types = list(cfg.event_types)
         self.span_labels = list(cfg.span_labels)
         self.thresholds = {t: float(cfg.thresholds.get(t, 0.5)) for t in self.event_types}
-        if thresholds:
+        in_context = getattr(cfg, "context_thresholds", None) or cfg.thresholds
+        self.context_thresholds = {t: float(in_context.get(t, 0.5)) for t in self.event_types}
+        if thresholds:  # an explicit choice applies to sentences alone and in context alike
             self.thresholds.update(thresholds)
+            self.context_thresholds.update(thresholds)
+        weights = (float(getattr(cfg, "context_neighbour_weight", 0.0) or 0.0),
+                   float(getattr(cfg, "context_article_weight", 0.0) or 0.0))
+        # None: this model (or the caller) scores every sentence on its own
+        self.context_weights = weights if article_context and any(weights) else None
         self.max_length = int(cfg.max_seq_length)
         lead, self.suffix = _special_wrap(tokenizer)
         # tokens before each window's words: leading special tokens, then the model's input prefix
@@ -87,7 +100,7 @@ class EventTagger:
 
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str | None = None, threshold: float | None = None,
-                        precision: str = "auto"):
+                        precision: str = "auto", article_context: bool = True):
         """Load a model directory written by ``sucesos train`` (safetensors only, no remote code)."""
         from transformers import AutoTokenizer
 
@@ -102,9 +115,10 @@ class EventTagger:
                                path=str(path))
         model = SucesosModel.from_pretrained(str(path), use_safetensors=True)
         tokenizer = AutoTokenizer.from_pretrained(str(path))
-        tagger = cls(model, tokenizer, device=device, precision=precision)
+        tagger = cls(model, tokenizer, device=device, precision=precision, article_context=article_context)
         if threshold is not None:
             tagger.thresholds = {t: float(threshold) for t in tagger.event_types}
+            tagger.context_thresholds = dict(tagger.thresholds)
         return tagger
 
     # ------------------------------------------------------------------ sentences
@@ -205,14 +219,40 @@ class EventTagger:
             })
         return results
 
-    def predict_sentences(self, sentences, batch_size: int = 32, progress=None):
-        """Score pre-split sentences: a string gives one result, a list gives a list."""
+    def predict_sentences(self, sentences, batch_size: int = 32, progress=None, articles=None):
+        """Score pre-split sentences: a string gives one result, a list gives a list.
+
+        ``articles``: optionally one article key per sentence (sentences sharing a key form one
+        article, in the order given), so that event scores take the article context into account.
+        """
         single = isinstance(sentences, str)
         items = [sentences] if single else list(sentences)
+        if articles is not None and (single or len(articles) != len(items)):
+            raise SucesosError(f"articles= needs one key per sentence ({len(items)} sentences, "
+                               f"{1 if isinstance(articles, str) else len(articles)} keys)")
         if not items:
             return []
         results = self._score(items, batch_size, progress)
+        if articles is not None:
+            results = self.apply_article_context(results, articles)
         return results[0] if single else results
+
+    def apply_article_context(self, results: list[dict], articles) -> list[dict]:
+        """Sentence results (in order) -> new results whose event scores and events are in article
+        context; a one-sentence article, or a model without context weights, is left as it is."""
+        out = list(results)
+        if self.context_weights is None:
+            return out
+        for group in article_groups(articles):
+            if len(group) < 2:
+                continue
+            probs = np.array([[results[i]["scores"][t] for t in self.event_types] for i in group])
+            adjusted = contextual_probabilities(probs, *self.context_weights)
+            for row, i in zip(adjusted, group):
+                scores = {t: round(float(p), 4) for t, p in zip(self.event_types, row)}
+                out[i] = {**results[i], "scores": scores,
+                          "events": [t for t in self.event_types if scores[t] >= self.context_thresholds[t]]}
+        return out
 
     # ------------------------------------------------------------------ articles
     def predict(self, articles, batch_size: int = 32, language: str | None = None):
@@ -233,6 +273,7 @@ class EventTagger:
         spans = [split_sentences(t, lang) for t, lang in zip(texts, langs)]
         flat = [t[s:e] for t, sp in zip(texts, spans) for s, e in sp]
         scored = self._score(flat, batch_size, progress) if flat else []
+        scored = self.apply_article_context(scored, [a for a, sp in enumerate(spans) for _ in sp])
         out, k = [], 0
         for text, lang, sp in zip(texts, langs, spans):
             sentences = []

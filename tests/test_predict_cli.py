@@ -120,6 +120,21 @@ def test_threshold_zero_marks_every_type(model_dir, tmp_path):
     assert all(s["events"] == types for s in record["sentences"])
 
 
+def test_no_article_context_scores_each_sentence_alone(model_dir, tmp_path):
+    src = tmp_path / "a.txt"
+    src.write_text(ARTICLE_EN, encoding="utf-8")
+    runs = {}
+    for name, extra in (("context", []), ("alone", ["--no-article-context"])):
+        out = tmp_path / f"{name}.jsonl"
+        assert main(["predict", "--model", model_dir, str(src), "--output", str(out), "-q", *extra]) == 0
+        (record,) = read_jsonl(out)
+        runs[name] = record["sentences"]
+    tagger = EventTagger.from_pretrained(model_dir)
+    alone = tagger.predict_sentences([s["text"] for s in runs["alone"]])
+    assert [s["scores"] for s in runs["alone"]] == [r["scores"] for r in alone]
+    assert [s["scores"] for s in runs["context"]] != [r["scores"] for r in alone]  # the default config has context on
+
+
 def test_bad_arguments_exit_2_with_one_line(model_dir, tmp_path, capsys):
     src = tmp_path / "a.txt"
     src.write_text(ARTICLE_EN, encoding="utf-8")

@@ -1,6 +1,7 @@
 """Train a tiny model end to end, save it, reload it, predict."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +25,9 @@ def test_train_save_load_predict(tiny_config):
     assert saved["span_id2label"]["0"] == "O" and saved["span_label2id"]["B-VICTIM"] > 0
     assert saved["event_label2id"] == {t: i for i, t in enumerate(saved["event_types"])}
     assert saved["schema_version"] == "1.0"
-    assert set(saved["thresholds"]) == set(saved["event_types"])
+    assert set(saved["thresholds"]) == set(saved["event_types"]) == set(saved["context_thresholds"])
+    assert (saved["context_neighbour_weight"], saved["context_article_weight"]) == (0.3, 0.1)  # the defaults
+    assert "macro_f1" in metrics["test"]["events_sentence_alone"]
     assert saved["event_pooling"] == "attention"  # the default, stored so a reload builds the same head
     assert "test" in metrics and "macro_f1" in metrics["test"]["events"]
     history = metrics["run"]["dev_history"]  # one row per epoch: what early stopping and selection saw
@@ -102,3 +105,13 @@ def test_reported_scores_are_the_saved_models_fp32_scores(tiny_config, monkeypat
     texts = [json.loads(line)["text"] for line in open(tiny_config.data.test)]
     again = reloaded.predict_sentences(texts, batch_size=tiny_config.training.eval_batch_size)
     assert [p["scores"] for p in again] == [p["scores"] for p in in_training]
+    # and the test figures in metrics.json (sentences in article context) are the reloaded model's
+    from sucesos.labels.corpus import load_corpus
+    from sucesos.labels.schema import load_schema
+    from sucesos.training.evaluation import evaluate_tagger
+
+    records = load_corpus([tiny_config.data.test], load_schema(None))
+    reported = json.loads((Path(tiny_config.output.dir) / "metrics.json").read_text())["test"]
+    rescored, _ = evaluate_tagger(reloaded, records, tiny_config.training.eval_batch_size)
+    assert rescored["events"] == reported["events"]
+    assert rescored["events_sentence_alone"] == reported["events_sentence_alone"]

@@ -51,6 +51,10 @@ class ModelConfig:
     event_pos_weight: str = "sqrt_balanced"  # none | balanced | sqrt_balanced (rare types weigh more)
     input_prefix: str = ""  # text before every sentence, as in pre-training: "query: " for e5 encoders
     event_pooling: str = "attention"  # attention (one learned query per event type) | mean
+    # article context (context.py): weight of the neighbouring sentences' event logits and of the
+    # rest of the article's; 0 and 0 score every sentence on its own
+    context_neighbour_weight: float = 0.3
+    context_article_weight: float = 0.1
 
     def check(self, where: str) -> None:
         _in_range(where, "model.max_length", self.max_length, 16, 8192)
@@ -62,6 +66,8 @@ class ModelConfig:
             raise SucesosError(f"{where}: model.event_loss_weight and model.span_loss_weight cannot both be 0")
         _one_of(where, "model.event_pos_weight", self.event_pos_weight, ("none", "balanced", "sqrt_balanced"))
         _one_of(where, "model.event_pooling", self.event_pooling, EVENT_POOLINGS)
+        _in_range(where, "model.context_neighbour_weight", self.context_neighbour_weight, 0.0, 2.0)
+        _in_range(where, "model.context_article_weight", self.context_article_weight, 0.0, 2.0)
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """``SucesosConfig``: everything a trained model needs to be reloaded and trusted.
 
 It nests the encoder's own config, stores both label maps (event types; BIO actor tags),
-the tuned per-type thresholds, the schema version and the package version that saved it.
+the tuned per-type thresholds (for sentences alone and for sentences in article context), the schema version and the package version that saved it.
 
 >>> cfg = SucesosConfig(event_types=["ambush"], roles=["VICTIM"])
 >>> cfg.span_labels
@@ -37,6 +37,9 @@ class SucesosConfig(PretrainedConfig):
         event_pos_weight: list[float] | None = None,
         input_prefix: str = "",
         event_pooling: str = "mean",
+        context_neighbour_weight: float = 0.0,
+        context_article_weight: float = 0.0,
+        context_thresholds: dict[str, float] | None = None,
         **kwargs,
     ):
         self.encoder_config = encoder_config or {}
@@ -57,6 +60,12 @@ class SucesosConfig(PretrainedConfig):
         # How the event head reads the token states: "mean" (the sentence mean, as e5 was trained)
         # or "attention" (one learned query per type; see modeling.py).
         self.event_pooling = event_pooling
+        # Article context (context.py): how much the neighbouring sentences' and the rest of the
+        # article's event scores move a sentence's own, and the thresholds tuned on dev for those
+        # in-context scores. Both weights 0 (and models saved without these fields): no context.
+        self.context_neighbour_weight = float(context_neighbour_weight)
+        self.context_article_weight = float(context_article_weight)
+        self.context_thresholds = dict(context_thresholds or self.thresholds)
         # The two label maps: ids are positions in these lists, stored with the weights.
         self.event_id2label = {i: t for i, t in enumerate(self.event_types)}
         self.event_label2id = {t: i for i, t in enumerate(self.event_types)}

@@ -25,6 +25,7 @@ SUMMARY_KEYS = {
     "event_micro_f1": lambda m: m["events"]["micro_f1"],
     "actor_strict_f1": lambda m: m["actors"]["strict"]["micro_f1"],
     "actor_overlap_f1": lambda m: m["actors"]["overlap"]["micro_f1"],
+    "event_macro_f1_sentence_alone": lambda m: m.get("events_sentence_alone", {}).get("macro_f1"),
     "tfidf_event_macro_f1": lambda m: m.get("baseline_tfidf", {}).get("macro_f1"),
 }
 
@@ -64,7 +65,8 @@ def _train_and_score(config: Config, event_types, train, dev, test, work: Path, 
     predicted: list[dict] = []
     metrics = run_training(cfg, overwrite=True, test_predictions=predicted)["test"]
     if predictions is not None:
-        thresholds = json.loads((Path(cfg.output.dir) / "config.json").read_text())["thresholds"]
+        saved = json.loads((Path(cfg.output.dir) / "config.json").read_text())
+        thresholds = {"thresholds": saved["thresholds"], "context_thresholds": saved.get("context_thresholds")}
         predictions.extend(_held_out_records(test, predicted, thresholds, tag))
     # the TF-IDF + logistic-regression baseline on the same train/test sentences, for the margin
     from sucesos.training.baseline import TfidfLogReg
@@ -76,13 +78,14 @@ def _train_and_score(config: Config, event_types, train, dev, test, work: Path, 
     return metrics
 
 
-def _held_out_records(test: list[dict], predicted: list[dict], thresholds: dict, tag: str) -> list[dict]:
+def _held_out_records(test: list[dict], predicted: list[dict], thresholds: dict[str, dict], tag: str) -> list[dict]:
     """A fold model's predictions on its held-out sentences (as scored at the end of its training,
     which equals the saved model reloaded in fp32), gold beside prediction and scores, so that errors
     can be read and decoding rules compared on every sentence without retraining."""
     return [{"fold": tag, "id": r["id"], "article_id": r["article_id"], "language": r["language"], "text": r["text"],
              "gold_events": r["events"], "gold_actors": r["actors"], "events": p["events"], "scores": p["scores"],
-             "actors": p["actors"], "thresholds": dict(thresholds)} for r, p in zip(test, predicted)]
+             "sentence_scores": p.get("sentence_scores", p["scores"]), "actors": p["actors"], **thresholds}
+            for r, p in zip(test, predicted)]
 
 
 def summarize(runs: list[dict]) -> dict:

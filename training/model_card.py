@@ -18,6 +18,10 @@ def _event_table(metrics: dict) -> str:
     ev = metrics["events"]
     rows.append(f"| **macro** | {_fmt(ev['macro_precision'])} | {_fmt(ev['macro_recall'])} | {_fmt(ev['macro_f1'])} | |")
     rows.append(f"| **micro** | {_fmt(ev['micro_precision'])} | {_fmt(ev['micro_recall'])} | {_fmt(ev['micro_f1'])} | |")
+    alone = metrics.get("events_sentence_alone")
+    if alone:
+        rows.append(f"| macro, sentences alone | {_fmt(alone['macro_precision'])} | {_fmt(alone['macro_recall'])} | "
+                    f"{_fmt(alone['macro_f1'])} | |")
     return "\n".join(rows)
 
 
@@ -76,6 +80,15 @@ def render_model_card(config, run_config: dict, metrics: dict, data_summary: dic
         "Thresholds: " + ", ".join(f"{t} {v:.2f}" for t, v in config.thresholds.items()),
         "",
     ]
+    in_context = bool(getattr(config, "context_neighbour_weight", 0) or getattr(config, "context_article_weight", 0))
+    if in_context:
+        sections += [
+            "Article context: in an article of two or more sentences, a sentence's event logits also weigh "
+            f"its neighbours' ({config.context_neighbour_weight:g} x their maximum) and the rest of the article's "
+            f"({config.context_article_weight:g} x its maximum), and the events are decided with thresholds "
+            "tuned for those scores: " + ", ".join(f"{t} {v:.2f}" for t, v in config.context_thresholds.items())
+            + ". The scores below are in context; \"sentences alone\" is each sentence scored on its own "
+            "(`sucesos predict --no-article-context`).", ""]
     averaged = (metrics.get("run") or {}).get("averaged_checkpoints")
     if averaged:
         sections += [f"Weights: the mean of the last {len(averaged)} checkpoints ({', '.join(averaged)}), "
@@ -102,9 +115,10 @@ def render_model_card(config, run_config: dict, metrics: dict, data_summary: dic
         "- Trained on a small hand-labeled corpus (see Training data); scores on a test split "
         "of this size have wide confidence intervals (`sucesos evaluate` reports bootstrap intervals).",
         "- English and Spanish only; wire and press style. Other registers (social media) are untested.",
-        "- Event types are sentence-level and each sentence is read alone: an event described across "
-        "sentences may be tagged only where its cue words are, and a sentence whose meaning depends on "
-        "the previous one (who \"he\" is, which attack \"the attack\" was) is where many errors are.",
+        "- Event types are sentence-level and the encoder reads each sentence alone (article context only "
+        "adjusts the scores): an event described across sentences may be tagged only where its cue words "
+        "are, and a sentence whose meaning depends on the previous one (who \"he\" is, which attack "
+        "\"the attack\" was) is where many errors are.",
         "- Not for decisions about individuals: actor spans name alleged perpetrators as reported.",
         "",
         "## Training config",

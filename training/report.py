@@ -25,7 +25,7 @@ from sucesos.labels.corpus import load_corpus
 from sucesos.labels.schema import Schema
 from sucesos.training import report_figures as figs
 from sucesos.training.baseline import MajorityBaseline, TfidfLogReg
-from sucesos.training.evaluation import score_predictions
+from sucesos.training.evaluation import evaluate_tagger, score_predictions
 from sucesos.training.metrics.core import event_scores, span_scores
 
 
@@ -118,6 +118,10 @@ def render_markdown(report: dict, figures: dict[str, str]) -> str:
     lines += ["", "## Baselines (event types only; trained on the model's train split)", "",
               "| system | macro-F1 | micro-F1 |", "|---|---:|---:|",
               f"| this model | {_fmt(ev['macro_f1'])} | {_fmt(ev['micro_f1'])} |"]
+    alone = m.get("events_sentence_alone")
+    if alone:
+        lines.append(f"| this model, each sentence alone (no article context) | {_fmt(alone['macro_f1'])} | "
+                     f"{_fmt(alone['micro_f1'])} |")
     for name, b in report["baselines"].items():
         lines.append(f"| {name} | {_fmt(b['macro_f1'])} | {_fmt(b['micro_f1'])} |")
     ref = report.get("second_annotator")
@@ -194,8 +198,9 @@ def run_report(model_dir: str, data_files: list[str], output_dir: str, train_fil
     if not gold:
         raise SucesosError("no sentences to evaluate", path=",".join(data_files))
     types, roles = schema.event_types, schema.roles
-    pred = tagger.predict_sentences([g["text"] for g in gold], batch_size=batch_size)
-    metrics = score_predictions(pred, gold, types, roles)
+    metrics, pred = evaluate_tagger(tagger, gold, batch_size)  # each sentence in its article's context
+    # the thresholds the events were decided with (a one-sentence article uses the sentence-alone set)
+    thresholds = dict(tagger.context_thresholds if tagger.context_weights else tagger.thresholds)
     y_true = np.array([[t in g["events"] for t in types] for g in gold])
     y_pred = np.array([[t in p["events"] for t in types] for p in pred])
     probs = np.array([[p["scores"][t] for t in types] for p in pred])
@@ -216,14 +221,14 @@ def run_report(model_dir: str, data_files: list[str], output_dir: str, train_fil
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     pngs = {"confusion": figs.confusion_figure(y_true, y_pred, types),
-            "pr_curves": figs.pr_curves_figure(y_true, probs, types, dict(cfg.thresholds))}
+            "pr_curves": figs.pr_curves_figure(y_true, probs, types, thresholds)}
     pngs["reliability"], ece = figs.reliability_figure(y_true, probs)
     figures = {name: f"{name}.png" for name in pngs}
     for name, data in pngs.items():
         with atomic_open(out / figures[name], "wb") as fh:
             fh.write(data)
     report = {
-        "event_types": types, "roles": roles, "thresholds": dict(cfg.thresholds), "metrics": metrics,
+        "event_types": types, "roles": roles, "thresholds": thresholds, "metrics": metrics,
         "n_articles": len({g["article_id"] for g in gold}),
         "bootstrap": bootstrap(gold, pred, types, roles, reps=bootstrap_reps),
         "baselines": baselines, "second_annotator": reference, "ece": ece, "errors": error_analysis(gold, pred, types),

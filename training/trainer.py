@@ -261,7 +261,10 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False,
         encoder_path, schema.event_types, schema.roles, base_encoder=config.model.encoder,
         schema_version=schema.version, max_seq_length=config.model.max_length, classifier_dropout=config.model.dropout,
         event_loss_weight=config.model.event_loss_weight, span_loss_weight=config.model.span_loss_weight,
-        input_prefix=config.model.input_prefix, event_pooling=config.model.event_pooling, event_pos_weight=pos_weights(splits["train"], schema.event_types, config.model.event_pos_weight))
+        input_prefix=config.model.input_prefix, event_pooling=config.model.event_pooling,
+        event_pos_weight=pos_weights(splits["train"], schema.event_types, config.model.event_pos_weight),
+        context_neighbour_weight=config.model.context_neighbour_weight,
+        context_article_weight=config.model.context_article_weight)
     if config.model.freeze_word_embeddings:
         model.freeze_word_embeddings()
     if config.model.freeze_layers:
@@ -340,11 +343,14 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False,
 
     # thresholds tuned on dev, then test scored once with them; scored in exact fp32 so that the
     # reported figures do not depend on whether this CPU has bf16 units (predict's "auto" does)
+    # (two threshold sets: for sentences scored alone, and for sentences in article context)
     tagger = EventTagger(model, tokenizer, precision="fp32")
     dev_pred = tagger.predict_sentences([r["text"] for r in splits["dev"]], batch_size=config.training.eval_batch_size)
-    probs = np.array([[p["scores"][t] for t in schema.event_types] for p in dev_pred])
-    model.config.thresholds = tune_thresholds(probs, splits["dev"], schema.event_types,
-                                              shrinkage=config.training.threshold_shrinkage)
+    dev_in_context = tagger.apply_article_context(dev_pred, [r["article_id"] for r in splits["dev"]])
+    for attribute, predicted in (("thresholds", dev_pred), ("context_thresholds", dev_in_context)):
+        probs = np.array([[p["scores"][t] for t in schema.event_types] for p in predicted])
+        setattr(model.config, attribute, tune_thresholds(probs, splits["dev"], schema.event_types,
+                                                         shrinkage=config.training.threshold_shrinkage))
     tagger = EventTagger(model, tokenizer, precision="fp32")
     metrics = {"dev": evaluate_tagger(tagger, splits["dev"], config.training.eval_batch_size)[0]}
     log("dev:  " + headline(metrics["dev"]))

@@ -237,6 +237,11 @@ class EventTagger:
             results = self.apply_article_context(results, articles)
         return results[0] if single else results
 
+    def decide_events(self, results: list[dict]) -> list[dict]:
+        """Sentence-alone results with their events decided again from their scores, with the current
+        thresholds (after tuning them, without scoring the sentences a second time)."""
+        return [{**r, "events": [t for t in self.event_types if r["scores"][t] >= self.thresholds[t]]} for r in results]
+
     def apply_article_context(self, results: list[dict], articles) -> list[dict]:
         """Sentence results (in order) -> new results whose event scores and events are in article
         context; a one-sentence article, or a model without context weights, is left as it is."""

@@ -113,3 +113,20 @@ def test_article_keys_must_match_the_sentences(tagger):
         tagger.predict_sentences(["One.", "Two."], articles=["a"])
     with pytest.raises(SucesosError, match="one key per sentence"):
         tagger.predict_sentences("One.", articles=["a"])
+
+
+def test_evaluation_from_earlier_scores_decides_events_with_the_current_thresholds(tagger, tiny_corpus):
+    """Training tunes thresholds on dev predictions and then scores dev from those same predictions."""
+    from sucesos.labels.corpus import load_corpus
+    from sucesos.labels.schema import load_schema
+    from sucesos.training.evaluation import evaluate_tagger
+
+    records = [{**r, "events": [t for t in r["events"] if t in tagger.event_types]}  # the fixture has 3 types
+               for r in load_corpus([tiny_corpus["dev"]], load_schema(None))]
+    earlier = tagger.predict_sentences([r["text"] for r in records])  # sentence-alone thresholds 1.0: no events
+    assert all(r["events"] == [] for r in earlier)
+    tagger.thresholds = {t: 0.0 for t in tagger.event_types}
+    again, predictions_again = evaluate_tagger(tagger, records)
+    reused, predictions_reused = evaluate_tagger(tagger, records, scored=earlier)
+    assert reused == again and predictions_reused == predictions_again
+    assert again["events_sentence_alone"]["micro_recall"] == 1.0

@@ -67,14 +67,20 @@ def tune_thresholds(probabilities: np.ndarray, gold: list[dict], event_types, de
     return thresholds
 
 
-def evaluate_tagger(tagger, records: list[dict], batch_size: int = 64) -> tuple[dict, list[dict]]:
+def evaluate_tagger(tagger, records: list[dict], batch_size: int = 64, scored: list[dict] | None = None
+                    ) -> tuple[dict, list[dict]]:
     """Run ``tagger`` on the records' sentences, each in its article's context (records of one
     ``article_id``, in file order); return (metrics, predictions).
 
     With a context model, ``metrics["events_sentence_alone"]`` also scores the events each
     sentence gets on its own, and every prediction keeps those scores as ``sentence_scores``.
+    ``scored``: this tagger's sentence-alone predictions of these records, if already computed
+    (only the events are decided again, with the tagger's current thresholds).
     """
-    alone = tagger.predict_sentences([r["text"] for r in records], batch_size=batch_size)
+    if scored is None:
+        alone = tagger.predict_sentences([r["text"] for r in records], batch_size=batch_size)
+    else:
+        alone = tagger.decide_events(scored)
     predictions = tagger.apply_article_context(alone, [r["article_id"] for r in records])
     metrics = score_predictions(predictions, records, tagger.event_types, [l[2:] for l in tagger.span_labels if l.startswith("B-")])
     if tagger.context_weights is not None:

@@ -352,7 +352,7 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False,
         setattr(model.config, attribute, tune_thresholds(probs, splits["dev"], schema.event_types,
                                                          shrinkage=config.training.threshold_shrinkage))
     tagger = EventTagger(model, tokenizer, precision="fp32")
-    metrics = {"dev": evaluate_tagger(tagger, splits["dev"], config.training.eval_batch_size)[0]}
+    metrics = {"dev": evaluate_tagger(tagger, splits["dev"], config.training.eval_batch_size, scored=dev_pred)[0]}
     log("dev:  " + headline(metrics["dev"]))
     if "test" in splits and splits["test"]:
         metrics["test"], predicted = evaluate_tagger(tagger, splits["test"], config.training.eval_batch_size)

@@ -71,8 +71,11 @@ def test_cross_validation_and_cross_lingual(tiny_config, tmp_path, capsys):
     from sucesos.training import crossval
 
     tiny_config.training.epochs = 1.0
-    result = crossval.cross_validate(tiny_config, 2, str(tmp_path))
+    result = crossval.cross_validate(tiny_config, 2, str(tmp_path), keep_models=True)
     assert len(result["folds"]) == 2
+    for f in ("fold0", "fold1"):  # kept for later decoding checks: each fold's splits and model
+        assert (tmp_path / "folds" / f"{f}-dev.jsonl").exists()
+        assert (tmp_path / "folds" / f"{f}-model" / "model.safetensors").exists()
     assert len(result["summary"]["event_macro_f1"]["values"]) == 2
     assert len(result["summary"]["tfidf_event_macro_f1"]["values"]) == 2  # the baseline on the same folds
     assert all(0.0 <= f["baseline_tfidf"]["macro_f1"] <= 1.0 for f in result["folds"])
@@ -83,7 +86,8 @@ def test_cross_validation_and_cross_lingual(tiny_config, tmp_path, capsys):
     assert sorted(p["id"] for p in held_out) == sorted(r["id"] for r in pooled)
     assert {p["fold"] for p in held_out} == {"fold0", "fold1"}
     first = held_out[0]
-    assert set(first["scores"]) == set(first["thresholds"]) and "gold_events" in first
+    assert set(first["scores"]) == set(first["thresholds"]) == set(first["context_thresholds"])
+    assert set(first["sentence_scores"]) == set(first["scores"]) and "gold_events" in first
     assert all(0.0 <= v <= 1.0 for v in first["scores"].values())
     xl = crossval.cross_lingual(tiny_config, "en", "es", str(tmp_path))
     assert set(xl["metrics"]["by_language"]) == {"es"}

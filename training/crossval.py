@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import contextlib
 import tempfile
 from pathlib import Path
 
@@ -97,7 +98,10 @@ def summarize(runs: list[dict]) -> dict:
     return out
 
 
-def cross_validate(config: Config, k: int, output_dir: str, seed: int = 0) -> dict:
+def cross_validate(config: Config, k: int, output_dir: str, seed: int = 0, keep_models: bool = False) -> dict:
+    """K models, each scored on the articles it did not see. ``keep_models``: keep every fold's
+    split files and model under ``output_dir/folds`` (~0.5 GB a model with e5-small), so decoding
+    rules that need each fold's dev scores can be checked later without retraining."""
     if k < 2:
         raise SucesosError("--cv needs K >= 2")
     schema = load_schema(config.data.schema)
@@ -117,7 +121,11 @@ def cross_validate(config: Config, k: int, output_dir: str, seed: int = 0) -> di
             raise SucesosError(f"--cv {k}: {len(fold)} articles are too few to give every fold test, dev and "
                                "train articles; use a smaller K or more data")
         splits.append((train, dev, test))
-    with tempfile.TemporaryDirectory(prefix="sucesos-cv-") as tmp:
+    if keep_models:
+        (Path(output_dir) / "folds").mkdir(parents=True, exist_ok=True)
+    work = contextlib.nullcontext(str(Path(output_dir) / "folds")) if keep_models else \
+        tempfile.TemporaryDirectory(prefix="sucesos-cv-")
+    with work as tmp:
         for f, (train, dev, test) in enumerate(splits):
             runs.append(_train_and_score(config, schema.event_types, train, dev, test, Path(tmp), f"fold{f}", predictions))
             # written after every fold (atomically): a long run that is stopped keeps the folds it

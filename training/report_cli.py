@@ -20,6 +20,8 @@ def add_parser(subparsers) -> None:
                    help="the same sentences labeled by a second annotator, shown as a reference (report mode)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
     p.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validation grouped by article (trains K models)")
+    p.add_argument("--keep-fold-models", action="store_true",
+                   help="--cv: keep each fold's split files and model under OUTPUT_DIR/folds")
     p.add_argument("--config", help="training config for --cv / cross-lingual modes")
     p.add_argument("--train-language")
     p.add_argument("--eval-language")
@@ -38,7 +40,7 @@ def cmd_evaluate(args) -> int:
             raise SucesosError("--cv and cross-lingual modes need --config")
         config = load_config(args.config, args.overrides)
         if args.cv:
-            result = crossval.cross_validate(config, args.cv, args.output_dir)
+            result = crossval.cross_validate(config, args.cv, args.output_dir, keep_models=args.keep_fold_models)
         else:
             if not (args.train_language and args.eval_language):
                 raise SucesosError("cross-lingual mode needs both --train-language and --eval-language")

@@ -27,6 +27,7 @@ import torch
 from sucesos.errors import SucesosError
 from sucesos.training.alignment import decode_spans, prefix_ids, split_words
 from sucesos.training.context import article_groups, contextual_probabilities
+from sucesos.training.lexical import LexicalScorer, blend
 from sucesos.inference.sentences import detect_language, split_sentences
 
 
@@ -71,7 +72,7 @@ def _special_wrap(tokenizer):
 
 class EventTagger:
     def __init__(self, model, tokenizer, device: str | None = None, thresholds: dict | None = None,
-                 precision: str = "auto", article_context: bool = True):
+                 precision: str = "auto", article_context: bool = True, lexical=None):
         if not getattr(tokenizer, "is_fast", True):
             raise SucesosError("a fast (Rust) tokenizer is required for offsets and word alignment")
         self.model = model
@@ -92,6 +93,11 @@ class EventTagger:
                    float(getattr(cfg, "context_article_weight", 0.0) or 0.0))
         # None: this model (or the caller) scores every sentence on its own
         self.context_weights = weights if article_context and any(weights) else None
+        self.lexical_weight = float(getattr(cfg, "lexical_weight", 0.0) or 0.0)
+        if self.lexical_weight and lexical is None:
+            raise SucesosError("this model blends in a lexical model (lexical_weight > 0); load it with "
+                               "EventTagger.from_pretrained or pass lexical=")
+        self.lexical = lexical if self.lexical_weight else None
         self.max_length = int(cfg.max_seq_length)
         lead, self.suffix = _special_wrap(tokenizer)
         # tokens before each window's words: leading special tokens, then the model's input prefix
@@ -100,7 +106,7 @@ class EventTagger:
 
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str | None = None, threshold: float | None = None,
-                        precision: str = "auto", article_context: bool = True):
+                        precision: str = "auto", article_context: bool = True, lexical=None):
         """Load a model directory written by ``sucesos train`` (safetensors only, no remote code)."""
         from transformers import AutoTokenizer
 
@@ -115,7 +121,9 @@ class EventTagger:
                                path=str(path))
         model = SucesosModel.from_pretrained(str(path), use_safetensors=True)
         tokenizer = AutoTokenizer.from_pretrained(str(path))
-        tagger = cls(model, tokenizer, device=device, precision=precision, article_context=article_context)
+        lexical = LexicalScorer.load(path) if getattr(model.config, "lexical_weight", 0.0) else None
+        tagger = cls(model, tokenizer, device=device, precision=precision, article_context=article_context,
+                     lexical=lexical)
         if threshold is not None:
             tagger.thresholds = {t: float(threshold) for t in tagger.event_types}
             tagger.context_thresholds = dict(tagger.thresholds)
@@ -197,6 +205,9 @@ class EventTagger:
                 edge = min(pos, len(wids) - 1 - pos)
                 if w not in word_best[i] or edge > word_best[i][w][0]:
                     word_best[i][w] = (edge, tg[pos])
+        if self.lexical is not None and texts:
+            mixed = blend(np.array(sent_events), self.lexical.predict_proba(texts), self.lexical_weight)
+            sent_events = list(mixed)
         results = []
         for i, text in enumerate(texts):
             words = word_lists[i]

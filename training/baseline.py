@@ -16,6 +16,17 @@ from collections import Counter
 import numpy as np
 
 
+def make_vectorizers(word_vocabulary: dict | None = None, char_vocabulary: dict | None = None):
+    """The word (1-2 gram) and character (2-5 gram, within words) TF-IDF vectorizers; with
+    vocabularies given, ready to take the stored ``idf_`` of fitted ones (``training/lexical.py``)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    word = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True, lowercase=True, vocabulary=word_vocabulary)
+    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
+                           vocabulary=char_vocabulary)
+    return word, char
+
+
 class MajorityBaseline:
     """Predicts, for every sentence, the most frequent label set of the training data."""
 
@@ -41,12 +52,10 @@ class TfidfLogReg:
 
     def fit(self, records):
         from scipy.sparse import hstack
-        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
         texts = [r["text"] for r in records]
-        self.word = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True, lowercase=True)
-        self.char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)
+        self.word, self.char = make_vectorizers()
         x = hstack([self.word.fit_transform(texts), self.char.fit_transform(texts)]).tocsr()
         self.models = {}
         for t in self.event_types:

@@ -55,6 +55,9 @@ class ModelConfig:
     # rest of the article's; 0 and 0 score every sentence on its own
     context_neighbour_weight: float = 0.3
     context_article_weight: float = 0.1
+    # event logits = (1 - w) * encoder + w * a TF-IDF + logistic-regression model fitted on the same
+    # train split (lexical.py); 0 = the encoder alone
+    lexical_weight: float = 0.0
 
     def check(self, where: str) -> None:
         _in_range(where, "model.max_length", self.max_length, 16, 8192)
@@ -68,6 +71,7 @@ class ModelConfig:
         _one_of(where, "model.event_pooling", self.event_pooling, EVENT_POOLINGS)
         _in_range(where, "model.context_neighbour_weight", self.context_neighbour_weight, 0.0, 2.0)
         _in_range(where, "model.context_article_weight", self.context_article_weight, 0.0, 2.0)
+        _in_range(where, "model.lexical_weight", self.lexical_weight, 0.0, 1.0)
 
 
 @dataclass

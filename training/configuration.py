@@ -40,6 +40,7 @@ class SucesosConfig(PretrainedConfig):
         context_neighbour_weight: float = 0.0,
         context_article_weight: float = 0.0,
         context_thresholds: dict[str, float] | None = None,
+        lexical_weight: float = 0.0,
         **kwargs,
     ):
         self.encoder_config = encoder_config or {}
@@ -66,6 +67,9 @@ class SucesosConfig(PretrainedConfig):
         self.context_neighbour_weight = float(context_neighbour_weight)
         self.context_article_weight = float(context_article_weight)
         self.context_thresholds = dict(context_thresholds or self.thresholds)
+        # Weight of the lexical side-model's event logits (lexical.py, stored beside the weights);
+        # 0: the encoder's scores alone.
+        self.lexical_weight = float(lexical_weight)
         # The two label maps: ids are positions in these lists, stored with the weights.
         self.event_id2label = {i: t for i, t in enumerate(self.event_types)}
         self.event_label2id = {t: i for i, t in enumerate(self.event_types)}

@@ -89,6 +89,10 @@ def render_model_card(config, run_config: dict, metrics: dict, data_summary: dic
             "tuned for those scores: " + ", ".join(f"{t} {v:.2f}" for t, v in config.context_thresholds.items())
             + ". The scores below are in context; \"sentences alone\" is each sentence scored on its own "
             "(`sucesos predict --no-article-context`).", ""]
+    if getattr(config, "lexical_weight", 0.0):
+        sections += [f"Lexical blend: each event logit is {1 - config.lexical_weight:g} x the encoder's plus "
+                     f"{config.lexical_weight:g} x that of a TF-IDF + logistic-regression model fitted on the same "
+                     "training sentences (`lexical.json`, `lexical.safetensors`).", ""]
     averaged = (metrics.get("run") or {}).get("averaged_checkpoints")
     if averaged:
         sections += [f"Weights: the mean of the last {len(averaged)} checkpoints ({', '.join(averaged)}), "

@@ -264,7 +264,7 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False,
         input_prefix=config.model.input_prefix, event_pooling=config.model.event_pooling,
         event_pos_weight=pos_weights(splits["train"], schema.event_types, config.model.event_pos_weight),
         context_neighbour_weight=config.model.context_neighbour_weight,
-        context_article_weight=config.model.context_article_weight)
+        context_article_weight=config.model.context_article_weight, lexical_weight=config.model.lexical_weight)
     if config.model.freeze_word_embeddings:
         model.freeze_word_embeddings()
     if config.model.freeze_layers:
@@ -339,19 +339,19 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False,
         state, averaged = average_last_checkpoints(ckpt_dir, config.training.average_checkpoints)
         model.load_state_dict(state)
         log(f"final weights: mean of {', '.join(averaged)}")
+    lexical = None  # the TF-IDF side-model, fitted on the same train split (part of training time)
+    if config.model.lexical_weight:
+        from sucesos.training.lexical import LexicalScorer
+
+        lexical = LexicalScorer.fit(splits["train"], schema.event_types, seed=config.training.seed)
     train_seconds = time.time() - started
 
     # thresholds tuned on dev, then test scored once with them; scored in exact fp32 so that the
     # reported figures do not depend on whether this CPU has bf16 units (predict's "auto" does)
     # (two threshold sets: for sentences scored alone, and for sentences in article context)
-    tagger = EventTagger(model, tokenizer, precision="fp32")
-    dev_pred = tagger.predict_sentences([r["text"] for r in splits["dev"]], batch_size=config.training.eval_batch_size)
-    dev_in_context = tagger.apply_article_context(dev_pred, [r["article_id"] for r in splits["dev"]])
-    for attribute, predicted in (("thresholds", dev_pred), ("context_thresholds", dev_in_context)):
-        probs = np.array([[p["scores"][t] for t in schema.event_types] for p in predicted])
-        setattr(model.config, attribute, tune_thresholds(probs, splits["dev"], schema.event_types,
-                                                         shrinkage=config.training.threshold_shrinkage))
-    tagger = EventTagger(model, tokenizer, precision="fp32")
+    tagger = EventTagger(model, tokenizer, precision="fp32", lexical=lexical)
+    dev_pred = tune_tagger_thresholds(tagger, splits["dev"], config.training.threshold_shrinkage,
+                                      config.training.eval_batch_size)
     metrics = {"dev": evaluate_tagger(tagger, splits["dev"], config.training.eval_batch_size, scored=dev_pred)[0]}
     log("dev:  " + headline(metrics["dev"]))
     if "test" in splits and splits["test"]:
@@ -367,18 +367,36 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False,
     data_summary = {n: f"{len(rs)} sentences, {len({r['article_id'] for r in rs})} articles "
                        f"({getattr(config.data, n) if n != 'test' or config.data.test else ''})" for n, rs in splits.items()}
     save_model_dir(out, model, tokenizer, run_yaml, metrics, render_model_card(model.config, run_yaml, metrics, data_summary),
-                   keep_checkpoints=config.output.keep_checkpoints)
+                   keep_checkpoints=config.output.keep_checkpoints, lexical=lexical)
     log(f"saved model to {out} ({time.time() - started:.0f}s in all)")
     return metrics
 
 
-def save_model_dir(out: Path, model, tokenizer, run_yaml: str, metrics: dict, card: str, keep_checkpoints: bool) -> None:
+def tune_tagger_thresholds(tagger, dev: list[dict], shrinkage: float, batch_size: int) -> list[dict]:
+    """Tune both threshold sets on the dev records (for sentences scored alone, and in article
+    context), store them in the model's config and in ``tagger``; return the dev sentences'
+    sentence-alone predictions (scores final, events decided before tuning)."""
+    types = tagger.event_types
+    dev_pred = tagger.predict_sentences([r["text"] for r in dev], batch_size=batch_size)
+    dev_in_context = tagger.apply_article_context(dev_pred, [r["article_id"] for r in dev])
+    for attribute, predicted in (("thresholds", dev_pred), ("context_thresholds", dev_in_context)):
+        probs = np.array([[p["scores"][t] for t in types] for p in predicted])
+        tuned = tune_thresholds(probs, dev, types, shrinkage=shrinkage)
+        setattr(tagger.model.config, attribute, tuned)
+        setattr(tagger, attribute, dict(tuned))
+    return dev_pred
+
+
+def save_model_dir(out: Path, model, tokenizer, run_yaml: str, metrics: dict, card: str, keep_checkpoints: bool,
+                   lexical=None) -> None:
     """Write into a staging dir, move files in, ``config.json`` last: a model dir without it is incomplete."""
     staging = out / ".staging"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     model.save_pretrained(staging, safe_serialization=True)
     tokenizer.save_pretrained(staging)
+    if lexical is not None:
+        lexical.save(staging)
     write_text_atomic(staging / RUN_CONFIG, run_yaml)
     write_json_atomic(staging / "metrics.json", metrics)
     write_text_atomic(staging / "README.md", card)
@@ -390,5 +408,10 @@ def save_model_dir(out: Path, model, tokenizer, run_yaml: str, metrics: dict, ca
             shutil.rmtree(target)
         os.replace(item, target)
     staging.rmdir()
+    if lexical is None:  # a replaced model's side-model must not be read as this one's
+        from sucesos.training.lexical import LEXICAL_JSON, LEXICAL_WEIGHTS
+
+        for name in (LEXICAL_JSON, LEXICAL_WEIGHTS):
+            (out / name).unlink(missing_ok=True)
     if not keep_checkpoints:
         shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)

@@ -28,12 +28,15 @@ def main(argv=None) -> int:
     parser.add_argument("cv_dir", help="--output-dir of a CV run made with --keep-fold-models")
     parser.add_argument("--weights", nargs="+", type=float, default=[0.0, 0.5])
     parser.add_argument("--shrinkage", type=float, default=0.5)
+    parser.add_argument("--folds", nargs="+", type=int, help="only these folds (default: every finished one)")
     args = parser.parse_args(argv)
     cv_dir = Path(args.cv_dir)
     reported = json.loads((cv_dir / "cv_metrics.json").read_text())["folds"]
     schema = load_schema(None)
     rows = []
     for f, fold_metrics in enumerate(reported):
+        if args.folds is not None and f not in args.folds:
+            continue
         base = cv_dir / "folds" / f"fold{f}"
         split = {n: load_corpus([f"{base}-{n}.jsonl"], schema) for n in ("train", "dev", "test")}
         lexical = LexicalScorer.fit(split["train"], schema.event_types, seed=42)

@@ -18,16 +18,11 @@ import sys
 import numpy as np
 
 from sucesos.training.baseline import TfidfLogReg
-from sucesos.training.context import FLOOR
+from sucesos.training.context import logit
 from sucesos.training.evaluation import tune_thresholds
 from sucesos.training.metrics.core import event_scores
 
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
-
-
-def logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, FLOOR, 1 - FLOOR)
-    return np.log(p / (1 - p))
 
 
 def main(argv=None) -> int:

@@ -106,7 +106,7 @@ class EventTagger:
 
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str | None = None, threshold: float | None = None,
-                        precision: str = "auto", article_context: bool = True, lexical=None):
+                        precision: str = "auto", article_context: bool = True):
         """Load a model directory written by ``sucesos train`` (safetensors only, no remote code)."""
         from transformers import AutoTokenizer
 
@@ -122,12 +122,9 @@ class EventTagger:
         model = SucesosModel.from_pretrained(str(path), use_safetensors=True)
         tokenizer = AutoTokenizer.from_pretrained(str(path))
         lexical = LexicalScorer.load(path) if getattr(model.config, "lexical_weight", 0.0) else None
-        tagger = cls(model, tokenizer, device=device, precision=precision, article_context=article_context,
-                     lexical=lexical)
-        if threshold is not None:
-            tagger.thresholds = {t: float(threshold) for t in tagger.event_types}
-            tagger.context_thresholds = dict(tagger.thresholds)
-        return tagger
+        one = {t: float(threshold) for t in model.config.event_types} if threshold is not None else None
+        return cls(model, tokenizer, device=device, thresholds=one, precision=precision,
+                   article_context=article_context, lexical=lexical)
 
     # ------------------------------------------------------------------ sentences
     def _windows(self, word_lists):
@@ -224,7 +221,7 @@ class EventTagger:
             results.append({
                 "text": text,
                 "scores": probs,
-                "events": [t for t in self.event_types if probs[t] >= self.thresholds[t]],
+                "events": self._decide(probs, self.thresholds),
                 "actors": [{"start": s, "end": e, "role": r, "text": text[s:e], "score": round(sc, 4)}
                            for s, e, r, sc in spans],
             })
@@ -251,7 +248,11 @@ class EventTagger:
     def decide_events(self, results: list[dict]) -> list[dict]:
         """Sentence-alone results with their events decided again from their scores, with the current
         thresholds (after tuning them, without scoring the sentences a second time)."""
-        return [{**r, "events": [t for t in self.event_types if r["scores"][t] >= self.thresholds[t]]} for r in results]
+        return [{**r, "events": self._decide(r["scores"], self.thresholds)} for r in results]
+
+    def _decide(self, scores: dict, thresholds: dict) -> list[str]:
+        """The event types whose score reaches its threshold, in schema order."""
+        return [t for t in self.event_types if scores[t] >= thresholds[t]]
 
     def apply_article_context(self, results: list[dict], articles) -> list[dict]:
         """Sentence results (in order) -> new results whose event scores and events are in article
@@ -266,8 +267,7 @@ class EventTagger:
             adjusted = contextual_probabilities(probs, *self.context_weights)
             for row, i in zip(adjusted, group):
                 scores = {t: round(float(p), 4) for t, p in zip(self.event_types, row)}
-                out[i] = {**results[i], "scores": scores,
-                          "events": [t for t in self.event_types if scores[t] >= self.context_thresholds[t]]}
+                out[i] = {**results[i], "scores": scores, "events": self._decide(scores, self.context_thresholds)}
         return out
 
     # ------------------------------------------------------------------ articles

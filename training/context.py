@@ -29,7 +29,8 @@ import numpy as np
 FLOOR = 1e-4
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
+def logit(p: np.ndarray) -> np.ndarray:
+    """Log-odds of scores clipped to [FLOOR, 1 - FLOOR] (also used by the lexical blend)."""
     p = np.clip(p, FLOOR, 1 - FLOOR)
     return np.log(p / (1 - p))
 
@@ -39,7 +40,7 @@ def contextual_probabilities(probs: np.ndarray, neighbour_weight: float, article
     probs = np.asarray(probs, dtype=np.float64)
     if probs.ndim != 2 or len(probs) < 2:
         raise ValueError("article context needs a 2-D array with at least two sentences")
-    z = _logit(probs)
+    z = logit(probs)
     floor = np.full((1, z.shape[1]), -np.inf)
     previous = np.vstack([floor, z[:-1]])
     following = np.vstack([z[1:], floor])

@@ -6,9 +6,9 @@ written to a work directory, so they use exactly the configured pipeline.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
-import contextlib
 import tempfile
 from pathlib import Path
 

@@ -23,21 +23,16 @@ import numpy as np
 from sucesos.errors import SucesosError
 from sucesos.fileio import write_text_atomic
 from sucesos.training.baseline import TfidfLogReg, make_vectorizers
-from sucesos.training.context import FLOOR
+from sucesos.training.context import logit
 
 LEXICAL_JSON = "lexical.json"
 LEXICAL_WEIGHTS = "lexical.safetensors"
 CONSTANT_LOGIT = 20.0  # a type all or none of the training sentences carry: its score is (almost) 1 or 0
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, FLOOR, 1 - FLOOR)
-    return np.log(p / (1 - p))
-
-
 def blend(model_probs: np.ndarray, lexical_probs: np.ndarray, weight: float) -> np.ndarray:
     """``sigmoid((1 - weight) * logit(model) + weight * logit(lexical))``; weight 0 is the model."""
-    mixed = (1 - weight) * _logit(np.asarray(model_probs, dtype=np.float64)) + weight * _logit(lexical_probs)
+    mixed = (1 - weight) * logit(np.asarray(model_probs, dtype=np.float64)) + weight * logit(lexical_probs)
     return 1.0 / (1.0 + np.exp(-mixed))
 
 

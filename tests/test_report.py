@@ -93,6 +93,41 @@ def test_cross_validation_and_cross_lingual(tiny_config, tmp_path, capsys):
     assert set(xl["metrics"]["by_language"]) == {"es"}
 
 
+def test_cross_validation_extra_train_is_never_held_out(tiny_config, tmp_path):
+    """--cv-extra-train: the added articles join every fold's training split only, and the folds
+    are those of the config's data alone (the same held-out sentences as a run without them)."""
+    from sucesos.training import crossval
+
+    extra = []
+    for line in open(tiny_config.data.train):
+        record = json.loads(line)
+        record["id"], record["article_id"] = "x" + record["id"], "x" + record["article_id"]
+        extra.append(record)
+    extra_file = tmp_path / "extra.jsonl"
+    extra_file.write_text("".join(json.dumps(r) + "\n" for r in extra))
+    tiny_config.training.epochs = 1.0
+    result = crossval.cross_validate(tiny_config, 2, str(tmp_path / "cv"), keep_models=True,
+                                     extra_train=[str(extra_file)])
+    assert "plus %d sentences" % len(extra) in result["mode"]
+    folds = tmp_path / "cv" / "folds"
+    for f in ("fold0", "fold1"):
+        ids = {name: {json.loads(line)["id"] for line in open(folds / f"{f}-{name}.jsonl")}
+               for name in ("train", "dev", "test")}
+        assert {r["id"] for r in extra} <= ids["train"]
+        assert not any(i.startswith("x") for i in ids["dev"] | ids["test"])
+    held_out = [json.loads(line) for line in open(tmp_path / "cv" / "cv_predictions.jsonl")]
+    pooled = [json.loads(line) for f in ("train", "dev", "test") for line in open(getattr(tiny_config.data, f))]
+    assert sorted(p["id"] for p in held_out) == sorted(r["id"] for r in pooled)
+
+
+def test_cross_validation_extra_train_overlapping_the_data_is_refused(tiny_config, tmp_path):
+    from sucesos.training import crossval
+
+    with pytest.raises(SucesosError, match="--cv-extra-train: .* also in the config's data"):
+        crossval.cross_validate(tiny_config, 2, str(tmp_path / "cv"), extra_train=[str(tiny_config.data.dev)])
+    assert not (tmp_path / "cv" / "cv_metrics.json").exists()
+
+
 def test_cross_validation_with_too_few_articles_stops_before_training(tiny_config, tmp_path):
     from sucesos.training import crossval
 

@@ -98,25 +98,40 @@ def summarize(runs: list[dict]) -> dict:
     return out
 
 
-def cross_validate(config: Config, k: int, output_dir: str, seed: int = 0, keep_models: bool = False) -> dict:
+def cross_validate(config: Config, k: int, output_dir: str, seed: int = 0, keep_models: bool = False,
+                   extra_train: list[str] | None = None) -> dict:
     """K models, each scored on the articles it did not see. ``keep_models``: keep every fold's
     split files and model under ``output_dir/folds`` (~0.5 GB a model with e5-small), so decoding
-    rules that need each fold's dev scores can be checked later without retraining."""
+    rules that need each fold's dev scores can be checked later without retraining.
+
+    ``extra_train``: labeled files added to every fold's training sentences and never held out. The
+    folds are those of the config's own data alone, so a run with and a run without a candidate
+    batch score the same held-out sentences, and the difference is the batch's effect::
+
+        cross_validate(config, 5, "reports/cv5-batch", extra_train=["labels/incoming/h36.jsonl"])
+    """
     if k < 2:
         raise SucesosError("--cv needs K >= 2")
     schema = load_schema(config.data.schema)
     records = _pool(config, schema)
+    extra = load_corpus(extra_train, schema) if extra_train else []
+    shared = sorted({r["article_id"] for r in extra} & {r["article_id"] for r in records})
+    if shared:  # an article both added to training and held out would leak into its own score
+        raise SucesosError(f"--cv-extra-train: {len(shared)} article(s) are also in the config's data, "
+                           f"e.g. {shared[0]}")
     fold = fold_assignment(records, k, seed)
     runs: list[dict] = []
     predictions: list[dict] = []
     mode = f"{k}-fold cross-validation grouped by article (dev = 1/{DEV_PARTS} of the other folds' articles)"
+    if extra:
+        mode += f", plus {len(extra)} sentences in every fold's training split only"
     splits = []
     for f in range(k):  # all folds are checked before the first one trains
         test = [r for r in records if fold[r["article_id"]] == f]
         rest = [r for r in records if fold[r["article_id"]] != f]
         inner = fold_assignment(rest, DEV_PARTS, seed + f)  # about 1/6 of the rest is dev
         dev = [r for r in rest if inner[r["article_id"]] == 0]
-        train = [r for r in rest if inner[r["article_id"]] != 0]
+        train = [r for r in rest if inner[r["article_id"]] != 0] + extra
         if not (test and dev and train):
             raise SucesosError(f"--cv {k}: {len(fold)} articles are too few to give every fold test, dev and "
                                "train articles; use a smaller K or more data")

@@ -22,6 +22,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validation grouped by article (trains K models)")
     p.add_argument("--keep-fold-models", action="store_true",
                    help="--cv: keep each fold's split files and model under OUTPUT_DIR/folds")
+    p.add_argument("--cv-extra-train", nargs="+", metavar="FILE",
+                   help="--cv: labeled files added to every fold's training split, never held out "
+                        "(folds stay those of the config's data, to measure what a new batch adds)")
     p.add_argument("--config", help="training config for --cv / cross-lingual modes")
     p.add_argument("--train-language")
     p.add_argument("--eval-language")
@@ -40,7 +43,8 @@ def cmd_evaluate(args) -> int:
             raise SucesosError("--cv and cross-lingual modes need --config")
         config = load_config(args.config, args.overrides)
         if args.cv:
-            result = crossval.cross_validate(config, args.cv, args.output_dir, keep_models=args.keep_fold_models)
+            result = crossval.cross_validate(config, args.cv, args.output_dir, keep_models=args.keep_fold_models,
+                                             extra_train=args.cv_extra_train)
         else:
             if not (args.train_language and args.eval_language):
                 raise SucesosError("cross-lingual mode needs both --train-language and --eval-language")

@@ -57,7 +57,7 @@ class ModelConfig:
     context_article_weight: float = 0.1
     # event logits = (1 - w) * encoder + w * a TF-IDF + logistic-regression model fitted on the same
     # train split (lexical.py); 0 = the encoder alone
-    lexical_weight: float = 0.0
+    lexical_weight: float = 0.5
 
     def check(self, where: str) -> None:
         _in_range(where, "model.max_length", self.max_length, 16, 8192)

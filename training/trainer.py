@@ -11,6 +11,7 @@ tuning on dev, test scores at the end, and an atomic save of the model directory
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
@@ -227,6 +228,7 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False,
     from sucesos.inference.tagger import EventTagger, cpu_has_bf16_matrix_units
     from sucesos.training.averaging import average_last_checkpoints
     from sucesos.training.data import Collator, build_dataset
+    from sucesos.training.fast_dropout import fast_cpu_dropout
     from sucesos.training.model_card import render_model_card
     from sucesos.training.modeling import SucesosModel
 
@@ -329,7 +331,9 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False,
                           compute_metrics=make_compute_metrics(model.config), callbacks=callbacks)
     log(f"training on {len(splits['train'])} sentences, dev {len(splits['dev'])}; encoder {config.model.encoder}; "
         f"{precision} on {'cuda' if cuda else 'cpu'}")
-    trainer.train(resume_from_checkpoint=True if resume else None)
+    # numpy-drawn dropout masks on the CPU: same dropout, ~1/3 of torch's cost (fast_dropout.py)
+    with fast_cpu_dropout(model) if config.training.fast_dropout and not cuda else contextlib.nullcontext():
+        trainer.train(resume_from_checkpoint=True if resume else None)
     # Under bf16/fp16 training accelerate patches model.forward with an autocast wrapper that stays
     # after training; without removing it the "fp32" scoring below (and the thresholds tuned on
     # it) silently ran in bf16 and metrics.json did not match the saved model reloaded in fp32.

@@ -1,0 +1,108 @@
+"""``training.fast_dropout``: numpy-drawn dropout masks must be the same dropout as torch's."""
+
+import json
+
+import pytest
+import torch
+from torch import nn
+from transformers import BertConfig
+
+from sucesos.training.fast_dropout import ATTENTION_NAME, NumpyDropout, fast_cpu_dropout, numpy_dropout
+from sucesos.training.modeling import SucesosModel
+
+
+def tiny_model(hidden_dropout=0.0, attention_dropout=0.0, classifier_dropout=0.0):
+    enc = BertConfig(vocab_size=50, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=37,
+                     hidden_dropout_prob=hidden_dropout, attention_probs_dropout_prob=attention_dropout)
+    torch.manual_seed(0)
+    return SucesosModel.from_encoder_config(enc, event_types=["a", "b"], roles=["VICTIM"],
+                                            classifier_dropout=classifier_dropout)
+
+
+IDS = torch.tensor([[1, 5, 6, 7, 2], [1, 8, 2, 0, 0]])
+MASK = (IDS != 0).long()
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5])
+def test_keeps_one_minus_p_and_rescales(p):
+    torch.manual_seed(1)
+    y = numpy_dropout(torch.ones(400_000), p)
+    assert abs(float((y == 0).float().mean()) - p) < 0.005
+    assert torch.allclose(y[y != 0], torch.full_like(y[y != 0], 1 / (1 - p)))
+    assert abs(float(y.mean()) - 1.0) < 0.01  # expectation preserved, as nn.Dropout
+
+
+def test_eval_mode_and_p_zero_are_identity():
+    x = torch.randn(4, 7)
+    assert torch.equal(NumpyDropout(0.3).eval()(x), x)
+    assert torch.equal(numpy_dropout(x, 0.0), x)
+
+
+def test_masks_follow_torch_seed():
+    torch.manual_seed(5)
+    a = numpy_dropout(torch.ones(1000), 0.5)
+    b = numpy_dropout(torch.ones(1000), 0.5)
+    torch.manual_seed(5)
+    assert torch.equal(numpy_dropout(torch.ones(1000), 0.5), a)
+    assert not torch.equal(a, b)
+
+
+def test_gradient_is_zero_where_dropped():
+    x = torch.ones(1000, requires_grad=True)
+    y = numpy_dropout(x, 0.5)
+    y.sum().backward()
+    assert torch.equal(x.grad == 0, y == 0)
+
+
+def test_attention_path_matches_sdpa_and_ignores_padding():
+    # attention dropout so small that no element is dropped: the numpy path runs, the result must
+    # equal the model in eval mode (sdpa), and changing padded tokens must change nothing
+    model = tiny_model(attention_dropout=1e-9)
+    model.eval()
+    with torch.no_grad():
+        reference = model(input_ids=IDS, attention_mask=MASK)
+    with fast_cpu_dropout(model):
+        assert model.encoder.config._attn_implementation == ATTENTION_NAME
+        model.train()
+        with torch.no_grad():
+            out = model(input_ids=IDS, attention_mask=MASK)
+            changed = IDS.clone()
+            changed[1, 3:] = 9
+            out_changed = model(input_ids=changed, attention_mask=MASK)
+    assert torch.allclose(out.event_logits, reference.event_logits, atol=1e-5)
+    assert torch.allclose(out.span_logits[0], reference.span_logits[0], atol=1e-5)
+    assert torch.equal(out_changed.event_logits, out.event_logits)
+
+
+def test_attention_dropout_drops_and_is_seeded():
+    model = tiny_model(attention_dropout=0.5)
+    model.train()
+    with fast_cpu_dropout(model), torch.no_grad():
+        torch.manual_seed(3)
+        first = model(input_ids=IDS, attention_mask=MASK).event_logits
+        second = model(input_ids=IDS, attention_mask=MASK).event_logits
+        torch.manual_seed(3)
+        again = model(input_ids=IDS, attention_mask=MASK).event_logits
+    assert not torch.allclose(first, second)
+    assert torch.equal(first, again)
+
+
+def test_context_restores_modules_and_attention(tmp_path):
+    model = tiny_model(hidden_dropout=0.1, attention_dropout=0.1, classifier_dropout=0.1)
+    n_dropout = sum(type(m) is nn.Dropout for m in model.modules())
+    with fast_cpu_dropout(model):
+        assert sum(isinstance(m, NumpyDropout) for m in model.modules()) == n_dropout
+        assert not any(type(m) is nn.Dropout for m in model.modules())
+    assert sum(type(m) is nn.Dropout for m in model.modules()) == n_dropout
+    assert not any(isinstance(m, NumpyDropout) for m in model.modules())
+    assert model.encoder.config._attn_implementation == "sdpa"
+    model.save_pretrained(tmp_path)
+    assert ATTENTION_NAME not in json.dumps(json.loads((tmp_path / "config.json").read_text()))
+
+
+def test_restored_after_an_error():
+    model = tiny_model(attention_dropout=0.1)
+    with pytest.raises(RuntimeError), fast_cpu_dropout(model):
+        raise RuntimeError("interrupted")
+    assert model.encoder.config._attn_implementation == "sdpa"
+    assert not any(isinstance(m, NumpyDropout) for m in model.modules())

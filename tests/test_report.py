@@ -144,3 +144,22 @@ def test_fold_assignment_groups_articles():
     assert set(fold.values()) == {0, 1, 2}
     sizes = [sum(1 for r in records if fold[r["article_id"]] == f) for f in range(3)]
     assert max(sizes) - min(sizes) <= 3
+
+
+def test_cv_extra_train_leaves_overrides_written_after_it():
+    """argparse gives ``--cv-extra-train FILE...`` every following word; KEY=VALUE words among them
+    are overrides (they used to stop the run with "cannot read file")."""
+    from sucesos.cli import build_parser
+    from sucesos.training.report_cli import split_overrides
+
+    args = build_parser().parse_args(["evaluate", "--cv", "5", "--config", "c.yaml", "--output-dir", "o",
+                                      "model.dropout=0.2", "--cv-extra-train", "a.jsonl", "b.jsonl",
+                                      "training.epochs=5.0"])
+    files, overrides = split_overrides(args.cv_extra_train, args.overrides)
+    assert files == ["a.jsonl", "b.jsonl"]
+    assert overrides == ["model.dropout=0.2", "training.epochs=5.0"]
+    repeated = build_parser().parse_args(["evaluate", "--cv", "5", "--config", "c.yaml", "--output-dir", "o",
+                                          "--cv-extra-train", "a.jsonl", "--cv-extra-train", "b.jsonl"])
+    assert repeated.cv_extra_train == ["a.jsonl", "b.jsonl"]
+    with pytest.raises(SucesosError, match="needs at least one FILE"):
+        split_overrides(["training.epochs=5.0"], [])

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import sys
+from pathlib import Path
 
 from sucesos.errors import SucesosError
+
+# a config override (training.epochs=5.0); --cv-extra-train's FILE... would otherwise swallow it
+OVERRIDE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+=")
 
 
 def add_parser(subparsers) -> None:
@@ -22,9 +27,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validation grouped by article (trains K models)")
     p.add_argument("--keep-fold-models", action="store_true",
                    help="--cv: keep each fold's split files and model under OUTPUT_DIR/folds")
-    p.add_argument("--cv-extra-train", nargs="+", metavar="FILE",
+    p.add_argument("--cv-extra-train", nargs="+", action="extend", metavar="FILE",
                    help="--cv: labeled files added to every fold's training split, never held out "
-                        "(folds stay those of the config's data, to measure what a new batch adds)")
+                        "(folds stay those of the config's data, to measure what a new batch adds); "
+                        "KEY=VALUE overrides written after the files still count as overrides")
     p.add_argument("--config", help="training config for --cv / cross-lingual modes")
     p.add_argument("--train-language")
     p.add_argument("--eval-language")
@@ -32,8 +38,25 @@ def add_parser(subparsers) -> None:
     p.set_defaults(handler=cmd_evaluate)
 
 
+def split_overrides(files: list[str] | None, overrides: list[str]) -> tuple[list[str] | None, list[str]]:
+    """Move ``section.key=value`` words that ``--cv-extra-train FILE...`` took (argparse gives a
+    flag with ``nargs="+"`` every following word) back to the overrides; existing files stay files.
+
+    >>> split_overrides(["b.jsonl", "training.epochs=5.0"], ["seed.x=1"])
+    (['b.jsonl'], ['seed.x=1', 'training.epochs=5.0'])
+    """
+    if not files:
+        return files, overrides
+    moved = [w for w in files if OVERRIDE.match(w) and not Path(w).exists()]
+    if len(moved) == len(files):
+        raise SucesosError(f"--cv-extra-train needs at least one FILE before the overrides ({' '.join(moved)})")
+    return [w for w in files if w not in moved], list(overrides) + moved
+
+
 def cmd_evaluate(args) -> int:
     from sucesos.training.evaluation import headline
+
+    args.cv_extra_train, args.overrides = split_overrides(args.cv_extra_train, args.overrides)
 
     if args.cv or args.train_language or args.eval_language:
         from sucesos.training import crossval

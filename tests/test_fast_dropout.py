@@ -106,3 +106,28 @@ def test_restored_after_an_error():
         raise RuntimeError("interrupted")
     assert model.encoder.config._attn_implementation == "sdpa"
     assert not any(isinstance(m, NumpyDropout) for m in model.modules())
+
+
+@pytest.mark.parametrize("config_class", ["XLMRobertaConfig", "DebertaV2Config", "ElectraConfig"])
+def test_other_encoder_families_train_and_are_restored(config_class):
+    """Any encoder: its nn.Dropout modules are swapped (and attention too where it runs on sdpa);
+    a training step works inside, and the eval-mode output is unchanged afterwards."""
+    import transformers
+
+    enc = getattr(transformers, config_class)(vocab_size=50, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                              intermediate_size=37, max_position_embeddings=64, type_vocab_size=1)
+    torch.manual_seed(0)
+    model = SucesosModel.from_encoder_config(enc, event_types=["a", "b"], roles=["VICTIM"])
+    model.eval()
+    with torch.no_grad():
+        before = model(input_ids=IDS, attention_mask=MASK).event_logits
+    implementation = model.encoder.config._attn_implementation
+    with fast_cpu_dropout(model):
+        assert any(isinstance(m, NumpyDropout) for m in model.modules())
+        model.train()
+        out = model(input_ids=IDS, attention_mask=MASK, event_labels=torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
+        out.loss.backward()
+        model.eval()
+    assert model.encoder.config._attn_implementation == implementation
+    with torch.no_grad():
+        assert torch.equal(model(input_ids=IDS, attention_mask=MASK).event_logits, before)

@@ -131,3 +131,26 @@ def test_other_encoder_families_train_and_are_restored(config_class):
     assert model.encoder.config._attn_implementation == implementation
     with torch.no_grad():
         assert torch.equal(model(input_ids=IDS, attention_mask=MASK).event_logits, before)
+
+
+def test_attention_under_bf16_autocast_computes_like_torch_sdpa():
+    """Under bf16 autocast torch's CPU sdpa (math path, used when training with dropout) works in
+    fp32; the numpy path must too: a bf16 softmax (the first version) was visibly less precise."""
+    from types import SimpleNamespace
+
+    from sucesos.training.fast_dropout import sdpa_numpy_dropout
+
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, 4, 40, 32).bfloat16() * 3 for _ in range(3))
+    mask = torch.ones(2, 1, 40, 40, dtype=torch.bool)
+    mask[1, :, :, 30:] = False
+    module = SimpleNamespace(training=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        reference = torch.nn.functional.scaled_dot_product_attention(q.float(), k.float(), v.float(),
+                                                                     attn_mask=mask).to(torch.bfloat16)
+        ours, _ = sdpa_numpy_dropout(module, q, k, v, mask, dropout=1e-9)  # nothing dropped at this p
+    ours = ours.transpose(1, 2)
+    assert ours.dtype == torch.bfloat16
+    # the same fp32 result rounded to bf16: at most one bf16 rounding step apart
+    assert torch.allclose(ours.float(), reference.float(), rtol=1e-2, atol=1e-2)
+    assert (ours.float() - reference.float()).abs().max() <= (reference.float().abs().max() * 2 ** -7)

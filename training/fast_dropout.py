@@ -14,8 +14,8 @@ Two places draw masks in a Hugging Face encoder: ``nn.Dropout`` modules (embeddi
 every attention and feed-forward block, our heads) and the attention probabilities, which the
 attention function drops inside ``scaled_dot_product_attention``. ``fast_cpu_dropout(model)``
 swaps the first for ``NumpyDropout`` and, for encoders that use transformers' attention interface
-(BERT, XLM-R, ...), runs training attention through ``sdpa_numpy_dropout`` (the math of the eager
-path, masks as sdpa gets them); both are undone when the ``with`` block ends.
+(BERT, XLM-R, ...), runs training attention through ``sdpa_numpy_dropout`` (the math of torch's sdpa
+on the CPU, in fp32, masks as sdpa gets them); both are undone when the ``with`` block ends.
 
 >>> import torch
 >>> drop = NumpyDropout(0.25).train()
@@ -63,7 +63,8 @@ class NumpyDropout(nn.Dropout):
 
 def sdpa_numpy_dropout(module, query, key, value, attention_mask, dropout: float = 0.0, scaling=None, **kwargs):
     """transformers attention function: sdpa, except for CPU training with attention dropout,
-    where the probabilities are computed as in the eager path and dropped with ``numpy_dropout``."""
+    where it computes what torch's sdpa math path computes there (in fp32, also under bf16
+    autocast: a bf16 softmax loses precision) and drops the probabilities with ``numpy_dropout``."""
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
     grouped = getattr(module, "num_key_value_groups", 1) > 1
@@ -72,14 +73,16 @@ def sdpa_numpy_dropout(module, query, key, value, attention_mask, dropout: float
         return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout,
                                       scaling=scaling, **kwargs)
     scaling = query.size(-1) ** -0.5 if scaling is None else scaling
-    scores = torch.matmul(query, key.transpose(2, 3)) * scaling
-    if attention_mask is not None:  # sdpa's masks: boolean (True = attend) or additive
-        if attention_mask.dtype == torch.bool:
-            scores = scores.masked_fill(~attention_mask, torch.finfo(scores.dtype).min)
-        else:
-            scores = scores + attention_mask[:, :, :, : key.shape[-2]]
-    probs = numpy_dropout(nn.functional.softmax(scores, dim=-1), dropout)
-    return torch.matmul(probs.to(value.dtype), value).transpose(1, 2).contiguous(), None
+    with torch.autocast("cpu", enabled=False):
+        scores = torch.matmul(query.float(), key.float().transpose(2, 3)) * scaling
+        if attention_mask is not None:  # sdpa's masks: boolean (True = attend) or additive
+            if attention_mask.dtype == torch.bool:
+                scores = scores.masked_fill(~attention_mask, torch.finfo(torch.float32).min)
+            else:
+                scores = scores + attention_mask[:, :, :, : key.shape[-2]].float()
+        probs = numpy_dropout(torch.softmax(scores, dim=-1), dropout)
+        output = torch.matmul(probs, value.float()).to(query.dtype)
+    return output.transpose(1, 2).contiguous(), None
 
 
 def _register_attention() -> None:

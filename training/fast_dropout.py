@@ -107,20 +107,17 @@ def fast_cpu_dropout(model: nn.Module):
                 fast.train(child.training)
                 setattr(parent, name, fast)
                 swapped.append((parent, name, child))
-    switched = []
-    for sub in model.modules():
-        cfg = getattr(sub, "config", None)
-        if (hasattr(sub, "set_attn_implementation") and cfg is not None
-                and getattr(cfg, "_attn_implementation", None) == "sdpa" and sub is not model):
-            _register_attention()
-            sub.set_attn_implementation(ATTENTION_NAME)
-            switched.append(sub)
-            break  # the encoder (sub-configs follow it)
+    # the encoder: the first sub-model on sdpa (its sub-configs follow it)
+    encoder = next((sub for sub in model.modules() if sub is not model and hasattr(sub, "set_attn_implementation")
+                    and getattr(getattr(sub, "config", None), "_attn_implementation", None) == "sdpa"), None)
+    if encoder is not None:
+        _register_attention()
+        encoder.set_attn_implementation(ATTENTION_NAME)
     try:
         yield model
     finally:
-        for sub in switched:
-            sub.set_attn_implementation("sdpa")
+        if encoder is not None:
+            encoder.set_attn_implementation("sdpa")
         for parent, name, original in swapped:
             original.train(getattr(parent, name).training)
             setattr(parent, name, original)

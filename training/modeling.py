@@ -26,6 +26,7 @@ from transformers.utils import ModelOutput
 
 from sucesos.training.config import EVENT_POOLINGS
 from sucesos.training.configuration import SucesosConfig
+from sucesos.training.frozen_cache import encode_from_layer
 
 LAYER_INDEX = re.compile(r"\.layers?\.(\d+)\.")  # encoder.layer.7. (BERT, XLM-R, DeBERTa, ...)
 
@@ -144,11 +145,14 @@ class SucesosModel(PreTrainedModel):
         return self.event_head(self.dropout(self.event_norm(pooled)))
 
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, event_labels=None,
-                span_labels=None, **kwargs) -> SucesosOutput:
-        encoder_kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
-        if token_type_ids is not None:
-            encoder_kwargs["token_type_ids"] = token_type_ids
-        hidden = self.encoder(**encoder_kwargs).last_hidden_state
+                span_labels=None, frozen_hidden=None, frozen_layers=0, **kwargs) -> SucesosOutput:
+        if frozen_hidden is not None:  # training with the frozen lower layers cached (frozen_cache.py)
+            hidden = encode_from_layer(self.encoder, frozen_hidden, input_ids, attention_mask, frozen_layers)
+        else:
+            encoder_kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
+            if token_type_ids is not None:
+                encoder_kwargs["token_type_ids"] = token_type_ids
+            hidden = self.encoder(**encoder_kwargs).last_hidden_state
         # The heads run in the heads' own dtype (fp32) even under bf16/fp16 autocast: their argmax
         # and threshold decisions are where low precision flips labels (bf16 inference: 99.45% ->
         # 99.60% of sentences identical to fp32, benchmarks/README.md), and they cost next to nothing.

@@ -215,6 +215,36 @@ def _epoch_logger():
 
 
 # ---------------------------------------------------------------------------- main entry
+def _cache_frozen_layers(config: Config, model, train_ds, collate, precision: str):
+    """The training split's frozen-layer states, computed once (training.cache_frozen_layers).
+
+    Returns the training dataset with a ``cache_index`` column and a collator that adds the
+    cached states to each training batch; the dev set is collated and evaluated as before.
+    """
+    from sucesos.training.frozen_cache import CachedStatesCollator, check_supported, frozen_states
+
+    if config.model.freeze_layers <= 0:
+        raise SucesosError("training.cache_frozen_layers needs model.freeze_layers > 0 (nothing is frozen to cache)")
+    try:
+        check_supported(model.encoder)
+    except ValueError as exc:
+        raise SucesosError(str(exc)) from None
+    import torch
+
+    started = time.time()
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    if torch.cuda.is_available():
+        model.to("cuda")  # where the Trainer would put it anyway; the states come back to the CPU
+    states = frozen_states(model.encoder, train_ds["input_ids"], config.model.freeze_layers,
+                           batch_size=config.training.eval_batch_size, autocast_dtype=dtype,
+                           pad_token_id=collate.pad_token_id)
+    megabytes = sum(t.numel() for t in states) * 4 / 2**20
+    log(f"cached the frozen layers' output for {len(states)} training sentences ({megabytes:.0f} MB, "
+        f"{time.time() - started:.0f}s)")
+    train_ds = train_ds.add_column("cache_index", list(range(len(train_ds))))
+    return train_ds, CachedStatesCollator(collate, states, config.model.freeze_layers)
+
+
 def run_training(config: Config, overwrite: bool = False, resume: bool = False,
                  test_predictions: list | None = None) -> dict:
     """Train, tune thresholds, evaluate and save. Returns the metrics dict.
@@ -286,6 +316,9 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False,
             precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
         else:
             precision = "bf16" if cpu_has_bf16_matrix_units() else "fp32"
+    collate = Collator(tokenizer.pad_token_id or 0)
+    if config.training.cache_frozen_layers:
+        train_ds, collate = _cache_frozen_layers(config, model, train_ds, collate, precision)
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     write_text_atomic(ckpt_dir / RUN_CONFIG, run_yaml)
     args = TrainingArguments(
@@ -327,7 +360,7 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False,
     trainer_cls.head_learning_rate = config.training.head_learning_rate
     trainer_cls.layer_lr_decay = config.training.layer_lr_decay
     trainer = trainer_cls(model=model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
-                          data_collator=Collator(tokenizer.pad_token_id or 0),
+                          data_collator=collate,
                           compute_metrics=make_compute_metrics(model.config), callbacks=callbacks)
     log(f"training on {len(splits['train'])} sentences, dev {len(splits['dev'])}; encoder {config.model.encoder}; "
         f"{precision} on {'cuda' if cuda else 'cpu'}")

@@ -49,6 +49,16 @@ SENTENCES = [
 ]
 
 
+def pytest_configure(config):
+    # transformers creates its log handler on first use, bound to whatever sys.stderr is at that
+    # moment; when that was a capsys buffer (closed after its test), every later transformers
+    # warning printed "--- Logging error --- Traceback" into the next tests' stderr, and
+    # tests/test_config.py failed when run alone. Create the handler before any test runs.
+    import transformers
+
+    transformers.logging.get_verbosity()
+
+
 def make_record(i: int, lang: str, text: str, events, actors, article: str) -> dict:
     spans = []
     for phrase, role in actors:

@@ -94,7 +94,7 @@ class TrainingConfig:
     precision: str = "auto"  # auto (bf16/fp16 on GPU, bf16 on AMX CPUs, else fp32) | fp32 | bf16 | fp16
     num_threads: int = 0  # torch CPU threads; 0 = torch's default
     fast_dropout: bool = True  # CPU training: dropout masks from numpy's PCG64 (same dropout, cheaper; fast_dropout.py)
-    cache_frozen_layers: bool = False  # run the frozen lower layers once per sentence, not per step (frozen_cache.py)
+    cache_frozen_layers: bool = True  # run the frozen lower layers once per sentence, not per step (frozen_cache.py)
     logging_steps: int = 10
 
     def check(self, where: str) -> None:

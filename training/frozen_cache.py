@@ -47,7 +47,7 @@ def check_supported(encoder: nn.Module) -> None:
     name = type(encoder).__name__
     if name not in SUPPORTED or not hasattr(getattr(encoder, "encoder", None), "layer"):
         raise ValueError(f"training.cache_frozen_layers works with {', '.join(SUPPORTED)} encoders, "
-                         f"not {name}; set training.cache_frozen_layers=false")
+                         f"not {name}")
 
 
 @contextlib.contextmanager

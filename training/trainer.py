@@ -223,12 +223,16 @@ def _cache_frozen_layers(config: Config, model, train_ds, collate, precision: st
     """
     from sucesos.training.frozen_cache import CachedStatesCollator, check_supported, frozen_states
 
+    # On by default, so a config that cannot use it (nothing frozen, another encoder family)
+    # trains as before, and says so on the log rather than stopping
     if config.model.freeze_layers <= 0:
-        raise SucesosError("training.cache_frozen_layers needs model.freeze_layers > 0 (nothing is frozen to cache)")
+        log("training.cache_frozen_layers: nothing frozen (model.freeze_layers = 0), every layer runs each step")
+        return train_ds, collate
     try:
         check_supported(model.encoder)
     except ValueError as exc:
-        raise SucesosError(str(exc)) from None
+        log(f"{exc}; every layer runs each step")
+        return train_ds, collate
     import torch
 
     started = time.time()

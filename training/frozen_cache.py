@@ -8,7 +8,8 @@ change, checked by CV in benchmarks/README.md), and each step starts at layer 4 
 Evaluation and inference are untouched: they always run the whole encoder.
 
 Works for encoders whose model class feeds ``embeddings`` straight into ``encoder.layer`` (BERT,
-XLM-R, RoBERTa, CamemBERT, hence e5); others raise a clear error when asked.
+XLM-R, RoBERTa, CamemBERT, hence e5); ``frozen_states`` refuses others, and the trainer then runs
+every layer each step as before and says so on its log.
 
 >>> from transformers import BertConfig
 >>> from sucesos.training.modeling import SucesosModel

@@ -27,15 +27,10 @@ import torch
 from sucesos.errors import SucesosError
 from sucesos.training.alignment import decode_spans, prefix_ids, split_words
 from sucesos.training.context import article_groups, contextual_probabilities
+from sucesos.training.data import PAD_MULTIPLE, pad_rows
 from sucesos.training.lexical import LexicalScorer, blend
 from sucesos.inference.sentences import detect_language, split_sentences
 
-
-# Batch widths are rounded up to a multiple of this: length-sorted batches would otherwise have a
-# new width (a new matrix shape, a new oneDNN kernel to build and cache) nearly every batch. With
-# few shapes the kernel cache stays small and is reused, which is what makes bf16 fast on AMX CPUs
-# (benchmarks/README.md); the extra padding is masked and costs <10% of the tokens.
-PAD_MULTIPLE = 8
 
 PRECISIONS = ("auto", "fp32", "bf16")
 
@@ -156,13 +151,7 @@ class EventTagger:
 
     def _pad(self, seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         """Token ids and attention mask, right-padded to the longest rounded up to PAD_MULTIPLE."""
-        width = -(-max(len(s) for s in seqs) // PAD_MULTIPLE) * PAD_MULTIPLE
-        ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(seqs), width), dtype=torch.long)
-        for r, s in enumerate(seqs):
-            ids[r, :len(s)] = torch.tensor(s)
-            mask[r, :len(s)] = 1
-        return ids, mask
+        return pad_rows(seqs, self.pad_id, PAD_MULTIPLE)  # this module's name: tests patch it
 
     @torch.inference_mode()
     def _run(self, windows, batch_size: int, progress=None):

@@ -56,6 +56,30 @@ def build_dataset(records: list[dict], tokenizer, config, max_length: int):
                      desc="tokenizing", load_from_cache_file=False)
 
 
+# Widths rounded up to a multiple of this where batches are length-sorted (inference, the frozen-layer
+# cache): such batches would otherwise have a new width (a new matrix shape, a new oneDNN kernel to
+# build and cache) nearly every batch. With few shapes the kernel cache stays small and is reused,
+# which is what makes bf16 fast on AMX CPUs (benchmarks/README.md); the extra padding is masked and
+# costs <10% of the tokens.
+PAD_MULTIPLE = 8
+
+
+def pad_rows(seqs: list[list[int]], pad_id: int, multiple: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token ids and attention mask, right-padded to the longest rounded up to ``multiple``.
+
+    >>> ids, mask = pad_rows([[5, 6, 7], [5]], pad_id=1, multiple=4)
+    >>> ids.tolist(), mask.tolist()
+    ([[5, 6, 7, 1], [5, 1, 1, 1]], [[1, 1, 1, 0], [1, 0, 0, 0]])
+    """
+    width = -(-max(len(s) for s in seqs) // multiple) * multiple
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for r, s in enumerate(seqs):
+        ids[r, :len(s)] = torch.tensor(s)
+        mask[r, :len(s)] = 1
+    return ids, mask
+
+
 class Collator:
     """Pads to the longest sequence in the batch (dynamic padding)."""
 

@@ -30,6 +30,8 @@ import contextlib
 import torch
 from torch import nn
 
+from sucesos.training.data import PAD_MULTIPLE, pad_rows
+
 SUPPORTED = ("BertModel", "XLMRobertaModel", "RobertaModel", "CamembertModel")
 
 
@@ -87,14 +89,7 @@ def frozen_states(encoder: nn.Module, input_ids: list[list[int]], n_layers: int,
         with _swapped(encoder, encoder.embeddings, encoder.encoder.layer[:n_layers]):
             for start in range(0, len(order), batch_size):
                 chunk = order[start:start + batch_size]
-                # widths rounded up to a multiple of 8: oneDNN builds a kernel per matrix shape, and
-                # length-sorted batches would otherwise each bring a new one (inference does the same)
-                width = -(-max(len(input_ids[i]) for i in chunk) // 8) * 8
-                ids = torch.full((len(chunk), width), pad_token_id, dtype=torch.long)
-                mask = torch.zeros((len(chunk), width), dtype=torch.long)
-                for row, i in enumerate(chunk):
-                    ids[row, :len(input_ids[i])] = torch.tensor(input_ids[i])
-                    mask[row, :len(input_ids[i])] = 1
+                ids, mask = pad_rows([input_ids[i] for i in chunk], pad_token_id, PAD_MULTIPLE)
                 with torch.autocast(device.type, dtype=autocast_dtype or torch.float32,
                                     enabled=autocast_dtype is not None):
                     hidden = encoder(input_ids=ids.to(device), attention_mask=mask.to(device)).last_hidden_state

@@ -87,15 +87,7 @@ class Collator:
         self.pad_token_id = pad_token_id
 
     def __call__(self, features: list[dict]) -> dict:
-        width = max(len(f["input_ids"]) for f in features)
-        n = len(features)
-        ids = torch.full((n, width), self.pad_token_id, dtype=torch.long)
-        mask = torch.zeros((n, width), dtype=torch.long)
-        spans = torch.full((n, width), -100, dtype=torch.long)
-        for i, f in enumerate(features):
-            k = len(f["input_ids"])
-            ids[i, :k] = torch.tensor(f["input_ids"])
-            mask[i, :k] = 1
-            spans[i, :k] = torch.tensor(f["span_labels"])
+        ids, mask = pad_rows([f["input_ids"] for f in features], self.pad_token_id)
+        spans, _ = pad_rows([f["span_labels"] for f in features], -100)  # same lengths as input_ids
         events = torch.tensor([f["event_labels"] for f in features], dtype=torch.float)
         return {"input_ids": ids, "attention_mask": mask, "span_labels": spans, "event_labels": events}

@@ -46,9 +46,10 @@ class MajorityBaseline:
 class TfidfLogReg:
     """One logistic regression per type over word and character n-gram TF-IDF features."""
 
-    def __init__(self, event_types, seed: int = 0):
+    def __init__(self, event_types, seed: int = 0, c: float = 10.0, class_weight: str | None = "balanced"):
         self.event_types = list(event_types)
         self.seed = seed
+        self.c, self.class_weight = c, class_weight  # inverse regularization strength; per-type class weights
 
     def fit(self, records):
         from scipy.sparse import hstack
@@ -63,7 +64,7 @@ class TfidfLogReg:
             if y.all() or not y.any():
                 self.models[t] = bool(y.any())  # constant: cannot fit a classifier
                 continue
-            clf = LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000, random_state=self.seed)
+            clf = LogisticRegression(C=self.c, class_weight=self.class_weight, max_iter=2000, random_state=self.seed)
             self.models[t] = clf.fit(x, y)
         self._hstack = hstack
         return self

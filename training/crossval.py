@@ -31,7 +31,8 @@ SUMMARY_KEYS = {
 }
 
 
-def _pool(config: Config, schema) -> list[dict]:
+def pool_records(config: Config, schema) -> list[dict]:
+    """Every labeled sentence of the config's train, dev and test files: what CV folds are cut from."""
     files = [f for f in (config.data.train, config.data.dev, config.data.test) if f]
     return load_corpus(files, schema)
 
@@ -98,6 +99,24 @@ def summarize(runs: list[dict]) -> dict:
     return out
 
 
+def fold_splits(records: list[dict], extra: list[dict], k: int, seed: int = 0) -> list[tuple[list, list, list]]:
+    """(train, dev, test) of each fold, as :func:`cross_validate` trains them; ``extra`` goes into
+    every train split. Benchmarks rebuild a past CV's splits with it (same records, K and seed)."""
+    fold = fold_assignment(records, k, seed)
+    splits = []
+    for f in range(k):
+        test = [r for r in records if fold[r["article_id"]] == f]
+        rest = [r for r in records if fold[r["article_id"]] != f]
+        inner = fold_assignment(rest, DEV_PARTS, seed + f)  # about 1/6 of the rest is dev
+        dev = [r for r in rest if inner[r["article_id"]] == 0]
+        train = [r for r in rest if inner[r["article_id"]] != 0] + extra
+        if not (test and dev and train):
+            raise SucesosError(f"--cv {k}: {len(fold)} articles are too few to give every fold test, dev and "
+                               "train articles; use a smaller K or more data")
+        splits.append((train, dev, test))
+    return splits
+
+
 def cross_validate(config: Config, k: int, output_dir: str, seed: int = 0, keep_models: bool = False,
                    extra_train: list[str] | None = None) -> dict:
     """K models, each scored on the articles it did not see. ``keep_models``: keep every fold's
@@ -113,29 +132,18 @@ def cross_validate(config: Config, k: int, output_dir: str, seed: int = 0, keep_
     if k < 2:
         raise SucesosError("--cv needs K >= 2")
     schema = load_schema(config.data.schema)
-    records = _pool(config, schema)
+    records = pool_records(config, schema)
     extra = load_corpus(extra_train, schema) if extra_train else []
     shared = sorted({r["article_id"] for r in extra} & {r["article_id"] for r in records})
     if shared:  # an article both added to training and held out would leak into its own score
         raise SucesosError(f"--cv-extra-train: {len(shared)} article(s) are also in the config's data, "
                            f"e.g. {shared[0]}")
-    fold = fold_assignment(records, k, seed)
+    splits = fold_splits(records, extra, k, seed)  # all folds are checked before the first one trains
     runs: list[dict] = []
     predictions: list[dict] = []
     mode = f"{k}-fold cross-validation grouped by article (dev = 1/{DEV_PARTS} of the other folds' articles)"
     if extra:
         mode += f", plus {len(extra)} sentences in every fold's training split only"
-    splits = []
-    for f in range(k):  # all folds are checked before the first one trains
-        test = [r for r in records if fold[r["article_id"]] == f]
-        rest = [r for r in records if fold[r["article_id"]] != f]
-        inner = fold_assignment(rest, DEV_PARTS, seed + f)  # about 1/6 of the rest is dev
-        dev = [r for r in rest if inner[r["article_id"]] == 0]
-        train = [r for r in rest if inner[r["article_id"]] != 0] + extra
-        if not (test and dev and train):
-            raise SucesosError(f"--cv {k}: {len(fold)} articles are too few to give every fold test, dev and "
-                               "train articles; use a smaller K or more data")
-        splits.append((train, dev, test))
     if keep_models:
         (Path(output_dir) / "folds").mkdir(parents=True, exist_ok=True)
     work = contextlib.nullcontext(str(Path(output_dir) / "folds")) if keep_models else \
@@ -156,7 +164,7 @@ def cross_lingual(config: Config, train_language: str, eval_language: str, outpu
     schema = load_schema(config.data.schema)
     train = [r for r in load_corpus([config.data.train], schema) if r["language"] == train_language]
     dev = [r for r in load_corpus([config.data.dev], schema) if r["language"] == train_language]
-    test = [r for r in _pool(config, schema) if r["language"] == eval_language]
+    test = [r for r in pool_records(config, schema) if r["language"] == eval_language]
     if not train or not dev or not test:
         raise SucesosError(f"cross-lingual: need {train_language} train and dev sentences and {eval_language} "
                            "sentences; one of them is empty")

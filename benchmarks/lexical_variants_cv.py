@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     parser.add_argument("--cv-extra-train", nargs="*", default=[])
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--json", help="write the table here")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     config = load_config(args.config, args.overrides)
     schema = load_schema(config.data.schema)
     extra = load_corpus(args.cv_extra_train, schema) if args.cv_extra_train else []

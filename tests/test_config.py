@@ -218,6 +218,17 @@ def test_print_config_prints_merged_yaml(tmp_path, capsys):
     assert not (tmp_path / "never").exists()
 
 
+def test_overrides_after_an_option_are_applied(tmp_path, capsys):
+    # argparse alone stops filling the positional override list at the first option
+    assert main(["train", "--print-config", "training.epochs=3.0", "--overwrite", "training.learning_rate=2.0e-5",
+                 f"output.dir={tmp_path / 'never'}"]) == 0
+    merged = yaml.safe_load(capsys.readouterr().out)
+    assert merged["training"]["epochs"] == 3.0 and merged["training"]["learning_rate"] == 2e-05
+    with pytest.raises(SystemExit):  # an unknown option is still refused, not taken for an override
+        main(["train", "--print-config", "--overwrite", "--bogus", "training.epochs=3.0"])
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
 def test_print_config_bad_override_exits_2(tmp_path, capsys):
     assert main(["train", "--print-config", "training.batch_size=abc"]) == 2
     captured = capsys.readouterr()

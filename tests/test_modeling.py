@@ -84,3 +84,33 @@ def test_freeze_lower_layers_stops_gradients_below_the_cut():
 def test_freeze_all_layers_rejected():
     with pytest.raises(ValueError, match="all 2 layers"):
         tiny("mean").freeze_lower_layers(2)
+
+
+def test_fused_adamw_trains_the_same_model_as_the_per_tensor_loop():
+    from sucesos.training.trainer import fused_adamw_supported
+
+    ids = torch.randint(0, 60, (4, 7), generator=torch.Generator().manual_seed(1))
+    mask = torch.ones_like(ids)
+
+    def trained(fused: bool) -> SucesosModel:
+        model = tiny("attention").train()
+        groups = param_groups(model, 1.0e-3, 1.0e-2, 0.01)
+        assert fused_adamw_supported(groups)
+        opt = torch.optim.AdamW(groups, lr=1.0e-3, fused=fused or None)
+        for _ in range(5):
+            opt.zero_grad()
+            out = model(input_ids=ids, attention_mask=mask)
+            (out.event_logits.sum() + out.span_logits.pow(2).mean()).backward()
+            opt.step()
+        return model.eval()
+
+    # compared on outputs, not weights: parameters whose gradient is only rounding noise (a bias
+    # under a softmax) take +-lr Adam steps of either sign, but cannot change what the model computes
+    models = [trained(False), trained(True)]
+    with torch.no_grad():
+        outs = [m(input_ids=ids, attention_mask=mask) for m in models]
+        start = tiny("attention").eval()(input_ids=ids, attention_mask=mask)
+    assert torch.allclose(outs[0].event_logits, outs[1].event_logits, atol=1e-5)
+    assert torch.allclose(outs[0].span_logits, outs[1].span_logits, atol=1e-5)
+    assert not torch.allclose(outs[0].event_logits, start.event_logits, atol=1e-3)  # it did train
+    assert not fused_adamw_supported([{"params": []}])

@@ -118,6 +118,22 @@ def param_groups(model, learning_rate: float, head_learning_rate: float, weight_
     return [{"params": params, "lr": lr, "weight_decay": wd} for (lr, wd), params in groups.items()]
 
 
+def fused_adamw_supported(groups: list[dict]) -> bool:
+    """Whether AdamW's fused kernel can take these parameters: all floating point, all on the CPU or
+    all on one CUDA device. Why fused: torch does not default to it, and on the CPU it otherwise
+    updates tensor by tensor from Python (73 ms against 15 ms a step for the default's 14 M trainable
+    parameters; same update to ~1e-8, ``benchmarks/epoch_speed.py``).
+
+    >>> import torch
+    >>> fused_adamw_supported([{"params": [torch.nn.Parameter(torch.zeros(2))]}])
+    True
+    """
+    params = [p for g in groups for p in g["params"]]
+    devices = {p.device for p in params}
+    return bool(params) and len(devices) == 1 and next(iter(devices)).type in ("cpu", "cuda") and \
+        all(p.is_floating_point() for p in params)
+
+
 def _make_trainer_class():
     import torch
     from transformers import Trainer
@@ -128,13 +144,15 @@ def _make_trainer_class():
 
         head_learning_rate: float = 1e-3
         layer_lr_decay: float = 1.0
+        fused_optimizer: bool = True
 
         def create_optimizer(self, model=None):
             if self.optimizer is not None:
                 return self.optimizer
             groups = param_groups(model or self.model, self.args.learning_rate, self.head_learning_rate,
                                   self.args.weight_decay, self.layer_lr_decay)
-            self.optimizer = torch.optim.AdamW(groups, lr=self.args.learning_rate)
+            self.optimizer = torch.optim.AdamW(groups, lr=self.args.learning_rate,
+                                               fused=fused_adamw_supported(groups) if self.fused_optimizer else None)
             return self.optimizer
 
     return SucesosTrainer
@@ -363,6 +381,7 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False,
     trainer_cls = _make_trainer_class()
     trainer_cls.head_learning_rate = config.training.head_learning_rate
     trainer_cls.layer_lr_decay = config.training.layer_lr_decay
+    trainer_cls.fused_optimizer = config.training.fused_optimizer
     trainer = trainer_cls(model=model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
                           data_collator=collate,
                           compute_metrics=make_compute_metrics(model.config), callbacks=callbacks)

@@ -35,7 +35,14 @@ def _raise_interrupt(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    # KEY=VALUE overrides after an option (`train --config c.yaml --overwrite training.epochs=5.0`):
+    # argparse stops filling a positional list at the first option, so they are collected here
+    overrides = [a for a in rest if "=" in a and not a.startswith("-")]
+    if rest != overrides or (overrides and getattr(args, "overrides", None) is None):
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if overrides:
+        args.overrides = list(args.overrides) + overrides
     # SIGTERM (kill, timeout, batch schedulers) unwinds like Ctrl-C: atomic writes drop their
     # temporary files and temporary work dirs are removed, instead of dying mid-write.
     # Only over the default action: an ignored SIGTERM or a host's own handler is left alone.

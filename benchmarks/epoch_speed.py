@@ -1,0 +1,79 @@
+"""Whole training steps as ``sucesos train`` runs them: the default config against variants, side by side.
+
+``train_step_speed.py`` times forward + backward + AdamW on fixed batches in one process; it
+overstated what ``model.freeze_layers: 6`` saves per epoch (1.54x per step, 1.14x per epoch),
+because a real epoch also pays for collation, length-grouped batches of every size, gradient
+clipping, the learning-rate schedule and logging. This script runs the real command, each run in
+its own process, for ``--steps`` optimiser steps of the default config (the shipped corpus), and
+reads the Trainer's own ``train_runtime``; rounds alternate between the systems so that a host
+slowing down affects all alike, and the median over rounds is reported with the final logged
+training loss (the systems here should train the same model, so their losses should agree).
+
+    python benchmarks/epoch_speed.py                         # fused AdamW (default) against the per-tensor loop
+    python benchmarks/epoch_speed.py --steps 150 --rounds 2 --json reports/epoch_speed.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+SYSTEMS = {
+    "per-tensor AdamW (before training.fused_optimizer)": ["training.fused_optimizer=false"],
+    "fused AdamW (default)": [],
+}
+LOG_LINE = re.compile(r"^\{'(?:loss|train_runtime)'.*\}$", re.MULTILINE)
+
+
+def run(overrides: list[str], steps: int, workdir: str) -> dict:
+    """One ``sucesos train`` process; returns the Trainer's runtime and the last logged loss."""
+    command = [sys.executable, "-m", "sucesos.cli", "train", "--config", "training/configs/default.yaml",
+               f"training.max_steps={steps}", "training.early_stopping_patience=0", "model.lexical_weight=0.0",
+               f"output.dir={workdir}/model", "--overwrite", *overrides]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    logs = [ast.literal_eval(m) for m in LOG_LINE.findall(done.stdout + "\n" + done.stderr)]
+    runtime = next(float(entry["train_runtime"]) for entry in logs if "train_runtime" in entry)
+    losses = [float(entry["loss"]) for entry in logs if "loss" in entry]
+    return {"train_runtime": runtime, "seconds_per_step": runtime / steps, "last_loss": losses[-1],
+            "wall": time.perf_counter() - started}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=150, help="optimiser steps per run (543 make an epoch)")
+    parser.add_argument("--rounds", type=int, default=2, help="runs per system, alternating")
+    parser.add_argument("--json", help="write the figures here")
+    args = parser.parse_args(argv)
+    results: dict[str, list[dict]] = {name: [] for name in SYSTEMS}
+    with tempfile.TemporaryDirectory(prefix="sucesos-epoch-speed-") as workdir:
+        for r in range(args.rounds):
+            for name, overrides in SYSTEMS.items():
+                results[name].append(run(overrides, args.steps, workdir))
+                print(f"round {r} {name}: {results[name][-1]}", flush=True)
+    baseline = statistics.median(x["seconds_per_step"] for x in next(iter(results.values())))
+    print(f"\n{args.steps} steps per run, {args.rounds} rounds, {platform.processor() or platform.machine()}")
+    print("system | s/step (median) | speed-up | last logged loss per round")
+    summary = {}
+    for name, runs in results.items():
+        per_step = statistics.median(x["seconds_per_step"] for x in runs)
+        summary[name] = {"seconds_per_step": per_step, "speedup": baseline / per_step, "runs": runs}
+        print(f"{name} | {per_step:.3f} | {baseline / per_step:.2f}x | {' '.join(str(x['last_loss']) for x in runs)}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({"steps": args.steps, "rounds": args.rounds, "systems": summary}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

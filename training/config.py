@@ -77,7 +77,7 @@ class ModelConfig:
 @dataclass
 class TrainingConfig:
     seed: int = 42
-    epochs: float = 4.0
+    epochs: float = 5.0
     max_steps: int = -1  # > 0 overrides epochs (smoke tests)
     batch_size: int = 16
     eval_batch_size: int = 64

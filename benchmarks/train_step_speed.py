@@ -12,6 +12,10 @@ layers frozen and cached (what two more frozen layers would save). Rounds altern
 that a machine slowing down or speeding up during the run affects all alike; the figure is the
 median seconds per step over the timed rounds (the first round of each is a warm-up).
 
+Every system here steps torch's default CPU AdamW (the per-tensor loop), as the figures recorded
+before ``training.fused_optimizer`` did; the default now uses the fused kernel, whose gain over the
+loop is measured on whole training steps by ``benchmarks/epoch_speed.py``.
+
     python benchmarks/train_step_speed.py                 # 6 rounds x 5 steps each
     python benchmarks/train_step_speed.py --rounds 8 --json out.json
 

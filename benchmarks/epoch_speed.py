@@ -11,6 +11,11 @@ training loss (the systems here should train the same model, so their losses sho
 
     python benchmarks/epoch_speed.py                         # fused AdamW (default) against the per-tensor loop
     python benchmarks/epoch_speed.py --steps 150 --rounds 2 --json reports/epoch_speed.json
+    python benchmarks/epoch_speed.py --compare dropout       # numpy-written masks against the torch-built ones
+
+A baseline that is no longer in the product (``--compare dropout``: the masks before
+``dropout_mask`` wrote them in numpy) is kept here, and its runs patch it in before the command
+starts (``--child-patch``), so both systems still run the same ``sucesos train``.
 """
 
 from __future__ import annotations
@@ -26,16 +31,44 @@ import sys
 import tempfile
 import time
 
-SYSTEMS = {
-    "per-tensor AdamW (before training.fused_optimizer)": ["training.fused_optimizer=false"],
-    "fused AdamW (default)": [],
+# system name -> (config overrides, patch applied in the child process or None)
+COMPARISONS = {
+    "optimizer": {
+        "per-tensor AdamW (before training.fused_optimizer)": (["training.fused_optimizer=false"], None),
+        "fused AdamW (default)": ([], None),
+    },
+    "dropout": {
+        "masks built by torch from int16 draws (before)": ([], "torch_built_masks"),
+        "masks written by numpy (default)": ([], None),
+    },
 }
+
+
+def torch_built_masks() -> None:
+    """The dropout masks of ``training.fast_dropout`` before numpy wrote their float bits: uniform
+    16-bit draws (``Generator.integers``), compared, converted and scaled in torch."""
+    import numpy as np
+    import torch
+
+    from sucesos.training import fast_dropout
+
+    def dropout_mask(shape, p, dtype):
+        seed = int(torch.randint(0, 2**62, (1,)).item())
+        draws = np.random.Generator(np.random.PCG64(seed)).integers(0, 65536, size=tuple(shape), dtype=np.uint16)
+        keep = torch.from_numpy(draws.view(np.int16)) >= round(p * 65536) - 32768
+        return keep.to(dtype) * (1.0 / (1.0 - p))
+
+    fast_dropout.dropout_mask = dropout_mask
+
+
+PATCHES = {"torch_built_masks": torch_built_masks}
 LOG_LINE = re.compile(r"^\{'(?:loss|train_runtime)'.*\}$", re.MULTILINE)
 
 
-def run(overrides: list[str], steps: int, workdir: str) -> dict:
+def run(overrides: list[str], patch: str | None, steps: int, workdir: str) -> dict:
     """One ``sucesos train`` process; returns the Trainer's runtime and the last logged loss."""
-    command = [sys.executable, "-m", "sucesos.cli", "train", "--config", "training/configs/default.yaml",
+    start = ["-m", "sucesos.cli"] if patch is None else [__file__, "--child-patch", patch, "--"]
+    command = [sys.executable, *start, "train", "--config", "training/configs/default.yaml",
                f"training.max_steps={steps}", "training.early_stopping_patience=0", "model.lexical_weight=0.0",
                f"output.dir={workdir}/model", "--overwrite", *overrides]
     started = time.perf_counter()
@@ -54,12 +87,20 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=150, help="optimiser steps per run (543 make an epoch)")
     parser.add_argument("--rounds", type=int, default=2, help="runs per system, alternating")
     parser.add_argument("--json", help="write the figures here")
+    parser.add_argument("--compare", choices=sorted(COMPARISONS), default="optimizer", help="which pair of systems")
+    parser.add_argument("--child-patch", choices=sorted(PATCHES), help=argparse.SUPPRESS)
+    parser.add_argument("command", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    results: dict[str, list[dict]] = {name: [] for name in SYSTEMS}
+    if args.child_patch:  # a baseline's run: patch, then the real command line
+        PATCHES[args.child_patch]()
+        from sucesos.cli import main as sucesos_main
+        return sucesos_main([a for a in args.command if a != "--"])
+    systems = COMPARISONS[args.compare]
+    results: dict[str, list[dict]] = {name: [] for name in systems}
     with tempfile.TemporaryDirectory(prefix="sucesos-epoch-speed-") as workdir:
         for r in range(args.rounds):
-            for name, overrides in SYSTEMS.items():
-                results[name].append(run(overrides, args.steps, workdir))
+            for name, (overrides, patch) in systems.items():
+                results[name].append(run(overrides, patch, args.steps, workdir))
                 print(f"round {r} {name}: {results[name][-1]}", flush=True)
     baseline = statistics.median(x["seconds_per_step"] for x in next(iter(results.values())))
     print(f"\n{args.steps} steps per run, {args.rounds} rounds, {platform.processor() or platform.machine()}")
@@ -71,7 +112,7 @@ def main(argv=None) -> int:
         print(f"{name} | {per_step:.3f} | {baseline / per_step:.2f}x | {' '.join(str(x['last_loss']) for x in runs)}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"steps": args.steps, "rounds": args.rounds, "systems": summary}, f, indent=1)
+            json.dump({"compare": args.compare, "steps": args.steps, "rounds": args.rounds, "systems": summary}, f, indent=1)
     return 0
 
 

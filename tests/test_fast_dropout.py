@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from transformers import BertConfig
 
-from sucesos.training.fast_dropout import ATTENTION_NAME, NumpyDropout, fast_cpu_dropout, numpy_dropout
+from sucesos.training.fast_dropout import ATTENTION_NAME, NumpyDropout, dropout_mask, fast_cpu_dropout, numpy_dropout
 from sucesos.training.modeling import SucesosModel
 
 
@@ -30,6 +30,20 @@ def test_keeps_one_minus_p_and_rescales(p):
     assert abs(float((y == 0).float().mean()) - p) < 0.005
     assert torch.allclose(y[y != 0], torch.full_like(y[y != 0], 1 / (1 - p)))
     assert abs(float(y.mean()) - 1.0) < 0.01  # expectation preserved, as nn.Dropout
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16, torch.float32, torch.float64])
+@pytest.mark.parametrize("shape", [(3, 50_000), (0, 4), ()])
+def test_mask_bit_patterns_are_zero_or_the_scale_in_each_dtype(dtype, shape):
+    # the mask is written as integer bit patterns in numpy and read back as floats: a wrong width
+    # or a byte-order slip would give values other than 0 and 1 / (1 - p)
+    torch.manual_seed(2)
+    mask = dropout_mask(shape, 0.2, dtype)
+    assert mask.dtype == dtype and tuple(mask.shape) == shape
+    scale = torch.tensor(1 / 0.8, dtype=dtype)
+    assert bool(((mask == 0) | (mask == scale)).all())
+    if mask.numel() > 1000:
+        assert abs(float((mask == 0).double().mean()) - 0.2) < 0.005
 
 
 def test_eval_mode_and_p_zero_are_identity():

@@ -3,7 +3,8 @@
 Why: on this project's 2-core CPU a training step of the default model spent about a third of
 its time in ``aten::bernoulli_``, the dropout masks (torch's CPU generator produces ~80 M random
 numbers per second; a step of 16 x 64 tokens through 12 layers needs ~20 M). The same masks drawn
-from numpy's PCG64 as 16-bit integers cost about a third as much (``benchmarks/train_step_speed.py``).
+from numpy's PCG64 as 16-bit integers cost about a third as much (``benchmarks/train_step_speed.py``),
+and about a sixth since numpy also writes the mask's float bits (``dropout_mask``).
 
 It is the same dropout: each element is kept with probability ``1 - p`` (to 1/65536) and scaled
 by ``1 / (1 - p)``. Each mask's PCG64 seed is drawn from torch's default generator, so
@@ -26,6 +27,7 @@ on the CPU, in fp32, masks as sdpa gets them); both are undone when the ``with``
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 
 import numpy as np
@@ -34,15 +36,24 @@ from torch import nn
 
 ATTENTION_NAME = "sdpa_numpy_dropout"
 _SCALE = 65536
+# signed integers of a float's width: numpy writes the mask's bit patterns, torch reads them as floats
+_SAME_WIDTH_INT = {2: (torch.int16, np.int16), 4: (torch.int32, np.int32), 8: (torch.int64, np.int64)}
 
 
 def dropout_mask(shape, p: float, dtype: torch.dtype) -> torch.Tensor:
-    """Keep-mask (0 or ``1 / (1 - p)``) for ``shape``, from a PCG64 stream seeded by torch's RNG."""
+    """Keep-mask (0 or ``1 / (1 - p)``) for ``shape``, from a PCG64 stream seeded by torch's RNG.
+
+    Built in numpy, bits and all: raw 64-bit PCG64 output read as four uniform 16-bit draws, and
+    each element set to 0 or to the bit pattern of ``1 / (1 - p)`` in ``dtype``. Torch's own
+    bool -> bf16/fp32 conversion and scaling cost twice what the random numbers do on this CPU
+    (``benchmarks/epoch_speed.py --compare dropout``)."""
     seed = int(torch.randint(0, 2**62, (1,)).item())
-    draws = np.random.Generator(np.random.PCG64(seed)).integers(0, _SCALE, size=tuple(shape), dtype=np.uint16)
-    # int16 view: torch compares int16 (not uint16); uniform over [-32768, 32767]
-    keep = torch.from_numpy(draws.view(np.int16)) >= round(p * _SCALE) - _SCALE // 2
-    return keep.to(dtype) * (1.0 / (1.0 - p))
+    count = math.prod(shape)
+    draws = np.random.PCG64(seed).random_raw((count + 3) // 4).view(np.uint16)[:count].reshape(tuple(shape))
+    int_dtype, np_int = _SAME_WIDTH_INT[torch.empty((), dtype=dtype).element_size()]
+    scale_bits = torch.tensor(1.0 / (1.0 - p), dtype=dtype).view(int_dtype).item()
+    keep = draws >= round(p * _SCALE)  # P(keep) = 1 - p to 1/65536
+    return torch.from_numpy(np.asarray(keep * np_int(scale_bits))).view(dtype)  # asarray: 0-d gives a scalar
 
 
 def numpy_dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:

@@ -12,6 +12,7 @@ training loss (the systems here should train the same model, so their losses sho
     python benchmarks/epoch_speed.py                         # fused AdamW (default) against the per-tensor loop
     python benchmarks/epoch_speed.py --steps 150 --rounds 2 --json reports/epoch_speed.json
     python benchmarks/epoch_speed.py --compare dropout       # numpy-written masks against the torch-built ones
+    python benchmarks/epoch_speed.py --compare encoder_dropout  # the encoder's dropout on, attention's off, both off
 
 A baseline that is no longer in the product (``--compare dropout``: the masks before
 ``dropout_mask`` wrote them in numpy) is kept here, and its runs patch it in before the command
@@ -40,6 +41,12 @@ COMPARISONS = {
     "dropout": {
         "masks built by torch from int16 draws (before)": ([], "torch_built_masks"),
         "masks written by numpy (default)": ([], None),
+    },
+    "encoder_dropout": {
+        "encoder dropout as e5 has it: 0.1 hidden, 0.1 attention (default)": ([], None),
+        "attention dropout off (model.attention_dropout=0.0)": (["model.attention_dropout=0.0"], None),
+        "encoder dropout off (model.encoder_dropout=0.0, model.attention_dropout=0.0)":
+            (["model.encoder_dropout=0.0", "model.attention_dropout=0.0"], None),
     },
 }
 

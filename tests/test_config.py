@@ -57,6 +57,8 @@ def test_dotted_override_float():
     ("model.encoder=xlm-roberta-base", "model", "encoder", "xlm-roberta-base"),
     ("output.dir=models/x y", "output", "dir", "models/x y"),
     ("training.head_learning_rate=1e-3", "training", "head_learning_rate", 1e-3),
+    ("model.attention_dropout=0.0", "model", "attention_dropout", 0.0),
+    ("model.encoder_dropout=null", "model", "encoder_dropout", None),
 ])
 def test_overrides(override, section, key, expected):
     value = getattr(getattr(load_config(None, [override]), section), key)
@@ -150,6 +152,8 @@ def test_wrong_type_in_file_names_path(tmp_path):
     ("training.learning_rate=2.0", "training.learning_rate = 2.0 is outside [1e-08, 1.0]"),
     ("training.warmup_ratio=-0.1", "training.warmup_ratio = -0.1 is outside [0.0, 1.0]"),
     ("model.dropout=0.95", "model.dropout = 0.95 is outside [0.0, 0.9]"),
+    ("model.attention_dropout=1.0", "model.attention_dropout = 1.0 is outside [0.0, 0.9]"),
+    ("model.encoder_dropout=-0.1", "model.encoder_dropout = -0.1 is outside [0.0, 0.9]"),
     ("model.max_length=8", "model.max_length = 8 is outside [16, 8192]"),
     ("training.selection_metric=loss", "training.selection_metric = 'loss' is not one of: "
                                       "event_macro_f1, actor_overlap_f1, combined_f1"),

@@ -114,3 +114,27 @@ def test_fused_adamw_trains_the_same_model_as_the_per_tensor_loop():
     assert torch.allclose(outs[0].span_logits, outs[1].span_logits, atol=1e-5)
     assert not torch.allclose(outs[0].event_logits, start.event_logits, atol=1e-3)  # it did train
     assert not fused_adamw_supported([{"params": []}])
+
+
+def test_encoder_dropout_rates_replace_the_encoders_own_only_when_set(tiny_encoder):
+    from sucesos.training.modeling import SucesosModel
+
+    default = SucesosModel.from_encoder(str(tiny_encoder), ["a", "b"], ["VICTIM"])
+    assert default.encoder.config.attention_probs_dropout_prob == 0.1  # BertConfig's own
+    model = SucesosModel.from_encoder(str(tiny_encoder), ["a", "b"], ["VICTIM"], encoder_dropout=0.05,
+                                      attention_dropout=0.0)
+    assert model.encoder.config.hidden_dropout_prob == 0.05
+    assert model.encoder.config.attention_probs_dropout_prob == 0.0
+    # the rates reach the modules (attention reads its rate from the config at build time) and config.json
+    assert {m.p for m in model.encoder.modules() if isinstance(m, torch.nn.Dropout)} == {0.05, 0.0}
+    assert model.config.encoder_config["attention_probs_dropout_prob"] == 0.0
+
+
+def test_encoder_dropout_on_a_config_without_it_is_refused():
+    from transformers import PretrainedConfig
+
+    from sucesos.training.modeling import set_encoder_dropout
+
+    with pytest.raises(ValueError, match="no attention dropout setting"):
+        set_encoder_dropout(PretrainedConfig(), attention=0.0)
+    assert set_encoder_dropout(PretrainedConfig()) is not None  # nothing asked, nothing checked

@@ -43,7 +43,10 @@ class DataConfig:
 class ModelConfig:
     encoder: str = "bundled:multilingual-e5-small"
     max_length: int = 128  # subword tokens per window; longer sentences are windowed at inference
-    dropout: float = 0.1
+    dropout: float = 0.1  # before both heads
+    # the encoder's own dropout: hidden states and attention probabilities (null = as its config has it)
+    encoder_dropout: typing.Optional[float] = None
+    attention_dropout: typing.Optional[float] = None
     event_loss_weight: float = 1.0
     span_loss_weight: float = 1.0
     freeze_word_embeddings: bool = True  # ~2.3x faster steps on CPU; embeddings barely move on small data
@@ -63,6 +66,9 @@ class ModelConfig:
         _in_range(where, "model.max_length", self.max_length, 16, 8192)
         _in_range(where, "model.freeze_layers", self.freeze_layers, 0, 1000)
         _in_range(where, "model.dropout", self.dropout, 0.0, 0.9)
+        for key in ("encoder_dropout", "attention_dropout"):
+            if getattr(self, key) is not None:
+                _in_range(where, f"model.{key}", getattr(self, key), 0.0, 0.9)
         _in_range(where, "model.event_loss_weight", self.event_loss_weight, 0.0, 100.0)
         _in_range(where, "model.span_loss_weight", self.span_loss_weight, 0.0, 100.0)
         if self.event_loss_weight == 0 and self.span_loss_weight == 0:

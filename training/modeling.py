@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from transformers import AutoModel, PreTrainedModel
+from transformers import AutoConfig, AutoModel, PreTrainedModel
 from transformers.utils import ModelOutput
 
 from sucesos.training.config import EVENT_POOLINGS
@@ -29,6 +29,28 @@ from sucesos.training.configuration import SucesosConfig
 from sucesos.training.frozen_cache import encode_from_layer
 
 LAYER_INDEX = re.compile(r"\.layers?\.(\d+)\.")  # encoder.layer.7. (BERT, XLM-R, DeBERTa, ...)
+# what encoder configs call their dropout rates (BERT/XLM-R/DeBERTa first; DistilBERT-style after)
+HIDDEN_DROPOUT_KEYS = ("hidden_dropout_prob", "dropout")
+ATTENTION_DROPOUT_KEYS = ("attention_probs_dropout_prob", "attention_dropout")
+
+
+def set_encoder_dropout(encoder_config, hidden: float | None = None, attention: float | None = None):
+    """Set an encoder config's hidden-state and attention-probability dropout (``None``: leave it).
+
+    >>> from transformers import BertConfig
+    >>> c = set_encoder_dropout(BertConfig(), attention=0.0)
+    >>> c.hidden_dropout_prob, c.attention_probs_dropout_prob
+    (0.1, 0.0)
+    """
+    for value, keys, what in ((hidden, HIDDEN_DROPOUT_KEYS, "hidden"), (attention, ATTENTION_DROPOUT_KEYS, "attention")):
+        if value is None:
+            continue
+        present = [k for k in keys if hasattr(encoder_config, k)]
+        if not present:
+            raise ValueError(f"the encoder's config ({type(encoder_config).__name__}) has no {what} dropout "
+                             f"setting ({' or '.join(keys)})")
+        setattr(encoder_config, present[0], value)
+    return encoder_config
 
 
 @dataclass
@@ -87,12 +109,15 @@ class SucesosModel(PreTrainedModel):
         return cls(config)
 
     @classmethod
-    def from_encoder(cls, name_or_path: str, event_types, roles, **kwargs) -> "SucesosModel":
-        """Pretrained encoder weights + fresh heads (the start of training)."""
+    def from_encoder(cls, name_or_path: str, event_types, roles, encoder_dropout: float | None = None,
+                     attention_dropout: float | None = None, **kwargs) -> "SucesosModel":
+        """Pretrained encoder weights + fresh heads (the start of training); the two dropout rates
+        replace the encoder config's own unless ``None``."""
+        encoder_config = set_encoder_dropout(AutoConfig.from_pretrained(name_or_path), encoder_dropout, attention_dropout)
         try:  # the pooler is unused (we mean-pool); not loading it avoids a "missing weights" report
-            encoder = AutoModel.from_pretrained(name_or_path, add_pooling_layer=False)
+            encoder = AutoModel.from_pretrained(name_or_path, config=encoder_config, add_pooling_layer=False)
         except TypeError:  # encoders without a pooler option (DeBERTa, ...)
-            encoder = AutoModel.from_pretrained(name_or_path)
+            encoder = AutoModel.from_pretrained(name_or_path, config=encoder_config)
         config = SucesosConfig(encoder_config=encoder.config.to_dict(), base_encoder=kwargs.pop("base_encoder", name_or_path),
                                event_types=event_types, roles=roles, **kwargs)
         model = cls(config, encoder=encoder)

@@ -234,6 +234,21 @@ def _epoch_logger():
 
 
 # ---------------------------------------------------------------------------- main entry
+def _model_from_encoder(config: Config, schema, splits: dict, encoder_path: str):
+    """The pretrained encoder with fresh heads, set up as the config says."""
+    from sucesos.training.modeling import SucesosModel
+
+    return SucesosModel.from_encoder(
+        encoder_path, schema.event_types, schema.roles, base_encoder=config.model.encoder,
+        encoder_dropout=config.model.encoder_dropout, attention_dropout=config.model.attention_dropout,
+        schema_version=schema.version, max_seq_length=config.model.max_length, classifier_dropout=config.model.dropout,
+        event_loss_weight=config.model.event_loss_weight, span_loss_weight=config.model.span_loss_weight,
+        input_prefix=config.model.input_prefix, event_pooling=config.model.event_pooling,
+        event_pos_weight=pos_weights(splits["train"], schema.event_types, config.model.event_pos_weight),
+        context_neighbour_weight=config.model.context_neighbour_weight,
+        context_article_weight=config.model.context_article_weight, lexical_weight=config.model.lexical_weight)
+
+
 def _cache_frozen_layers(config: Config, model, train_ds, collate, precision: str):
     """The training split's frozen-layer states, computed once (training.cache_frozen_layers).
 
@@ -283,7 +298,6 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False,
     from sucesos.training.data import Collator, build_dataset
     from sucesos.training.fast_dropout import fast_cpu_dropout
     from sucesos.training.model_card import render_model_card
-    from sucesos.training.modeling import SucesosModel
 
     started = time.time()
     schema = load_schema(config.data.schema)
@@ -312,14 +326,10 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False,
         raise SucesosError(f"encoder {config.model.encoder!r} has no fast tokenizer (needed for word alignment)")
 
     set_seed(config.training.seed)
-    model = SucesosModel.from_encoder(
-        encoder_path, schema.event_types, schema.roles, base_encoder=config.model.encoder,
-        schema_version=schema.version, max_seq_length=config.model.max_length, classifier_dropout=config.model.dropout,
-        event_loss_weight=config.model.event_loss_weight, span_loss_weight=config.model.span_loss_weight,
-        input_prefix=config.model.input_prefix, event_pooling=config.model.event_pooling,
-        event_pos_weight=pos_weights(splits["train"], schema.event_types, config.model.event_pos_weight),
-        context_neighbour_weight=config.model.context_neighbour_weight,
-        context_article_weight=config.model.context_article_weight, lexical_weight=config.model.lexical_weight)
+    try:
+        model = _model_from_encoder(config, schema, splits, encoder_path)
+    except ValueError as exc:  # an encoder without the dropout setting asked for
+        raise SucesosError(f"model.encoder_dropout/attention_dropout: {exc}") from None
     if config.model.freeze_word_embeddings:
         model.freeze_word_embeddings()
     if config.model.freeze_layers:

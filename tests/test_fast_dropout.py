@@ -68,10 +68,16 @@ def test_gradient_is_zero_where_dropped():
     assert torch.equal(x.grad == 0, y == 0)
 
 
-def test_attention_path_matches_sdpa_and_ignores_padding():
-    # attention dropout so small that no element is dropped: the numpy path runs, the result must
-    # equal the model in eval mode (sdpa), and changing padded tokens must change nothing
-    model = tiny_model(attention_dropout=1e-9)
+@pytest.mark.parametrize("attention_dropout", [1e-9, 0.0])
+def test_attention_path_matches_sdpa_and_ignores_padding(attention_dropout, monkeypatch):
+    # attention dropout so small that no element is dropped (or none at all: CPU training takes
+    # this path either way): the result must equal the model in eval mode (sdpa), and changing
+    # padded tokens must change nothing
+    from sucesos.training import fast_dropout
+
+    calls = []
+    monkeypatch.setattr(fast_dropout, "numpy_dropout", lambda x, p, training=True: calls.append((p, x.dim())) or x)
+    model = tiny_model(attention_dropout=attention_dropout)
     model.eval()
     with torch.no_grad():
         reference = model(input_ids=IDS, attention_mask=MASK)
@@ -86,6 +92,8 @@ def test_attention_path_matches_sdpa_and_ignores_padding():
     assert torch.allclose(out.event_logits, reference.event_logits, atol=1e-5)
     assert torch.allclose(out.span_logits[0], reference.span_logits[0], atol=1e-5)
     assert torch.equal(out_changed.event_logits, out.event_logits)
+    probabilities = [p for p, dim in calls if dim == 4]  # (batch, heads, query, key): attention's calls
+    assert probabilities == ([attention_dropout] * 2 * 2 if attention_dropout else [])  # 2 layers x 2 runs
 
 
 def test_attention_dropout_drops_and_is_seeded():

@@ -138,3 +138,21 @@ def test_encoder_dropout_on_a_config_without_it_is_refused():
     with pytest.raises(ValueError, match="no attention dropout setting"):
         set_encoder_dropout(PretrainedConfig(), attention=0.0)
     assert set_encoder_dropout(PretrainedConfig()) is not None  # nothing asked, nothing checked
+
+
+def test_training_with_a_dropout_rate_the_encoder_lacks_stops_with_one_message(tiny_config, monkeypatch):
+    from pathlib import Path
+
+    from sucesos.errors import SucesosError
+    from sucesos.training import modeling
+    from sucesos.training.trainer import run_training
+
+    def refuse(config, hidden=None, attention=None):
+        raise modeling.EncoderDropoutError("the encoder's config (X) has no attention dropout setting")
+
+    monkeypatch.setattr(modeling, "set_encoder_dropout", refuse)
+    tiny_config.model.attention_dropout = 0.0
+    with pytest.raises(SucesosError, match=r"^model.encoder_dropout/attention_dropout: .*no attention dropout"):
+        run_training(tiny_config)
+    out = Path(tiny_config.output.dir)
+    assert not out.exists() or not any(out.iterdir())  # stopped before writing anything

@@ -34,6 +34,10 @@ HIDDEN_DROPOUT_KEYS = ("hidden_dropout_prob", "dropout")
 ATTENTION_DROPOUT_KEYS = ("attention_probs_dropout_prob", "attention_dropout")
 
 
+class EncoderDropoutError(ValueError):
+    """The encoder's config has no setting for a dropout rate that was asked for."""
+
+
 def set_encoder_dropout(encoder_config, hidden: float | None = None, attention: float | None = None):
     """Set an encoder config's hidden-state and attention-probability dropout (``None``: leave it).
 
@@ -47,7 +51,7 @@ def set_encoder_dropout(encoder_config, hidden: float | None = None, attention: 
             continue
         present = [k for k in keys if hasattr(encoder_config, k)]
         if not present:
-            raise ValueError(f"the encoder's config ({type(encoder_config).__name__}) has no {what} dropout "
+            raise EncoderDropoutError(f"the encoder's config ({type(encoder_config).__name__}) has no {what} dropout "
                              f"setting ({' or '.join(keys)})")
         setattr(encoder_config, present[0], value)
     return encoder_config

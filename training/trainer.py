@@ -326,9 +326,11 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False,
         raise SucesosError(f"encoder {config.model.encoder!r} has no fast tokenizer (needed for word alignment)")
 
     set_seed(config.training.seed)
+    from sucesos.training.modeling import EncoderDropoutError
+
     try:
         model = _model_from_encoder(config, schema, splits, encoder_path)
-    except ValueError as exc:  # an encoder without the dropout setting asked for
+    except EncoderDropoutError as exc:  # an encoder without the dropout setting asked for
         raise SucesosError(f"model.encoder_dropout/attention_dropout: {exc}") from None
     if config.model.freeze_word_embeddings:
         model.freeze_word_embeddings()

@@ -13,6 +13,7 @@ training loss (the systems here should train the same model, so their losses sho
     python benchmarks/epoch_speed.py --steps 150 --rounds 2 --json reports/epoch_speed.json
     python benchmarks/epoch_speed.py --compare dropout       # numpy-written masks against the torch-built ones
     python benchmarks/epoch_speed.py --compare encoder_dropout  # the encoder's dropout on, attention's off, both off
+    python benchmarks/epoch_speed.py --compare freeze_layers  # what one more trainable layer costs
 
 A baseline that is no longer in the product (``--compare dropout``: the masks before
 ``dropout_mask`` wrote them in numpy) is kept here, and its runs patch it in before the command
@@ -41,6 +42,10 @@ COMPARISONS = {
     "dropout": {
         "masks built by torch from int16 draws (before)": ([], "torch_built_masks"),
         "masks written by numpy (default)": ([], None),
+    },
+    "freeze_layers": {
+        "4 lowest layers frozen (default)": ([], None),
+        "3 lowest layers frozen (model.freeze_layers=3)": (["model.freeze_layers=3"], None),
     },
     "encoder_dropout": {
         "encoder dropout as e5 has it: 0.1 hidden, 0.1 attention (default)": ([], None),

@@ -27,6 +27,7 @@ on the CPU, in fp32, masks as sdpa gets them); both are undone when the ``with``
 
 from __future__ import annotations
 
+import functools
 import math
 from contextlib import contextmanager
 
@@ -50,10 +51,16 @@ def dropout_mask(shape, p: float, dtype: torch.dtype) -> torch.Tensor:
     seed = int(torch.randint(0, 2**62, (1,)).item())
     count = math.prod(shape)
     draws = np.random.PCG64(seed).random_raw((count + 3) // 4).view(np.uint16)[:count].reshape(tuple(shape))
-    int_dtype, np_int = _SAME_WIDTH_INT[torch.empty((), dtype=dtype).element_size()]
-    scale_bits = torch.tensor(1.0 / (1.0 - p), dtype=dtype).view(int_dtype).item()
     keep = draws >= round(p * _SCALE)  # P(keep) = 1 - p to 1/65536
-    return torch.from_numpy(np.asarray(keep * np_int(scale_bits))).view(dtype)  # asarray: 0-d gives a scalar
+    return torch.from_numpy(np.asarray(keep * _scale_bits(p, dtype))).view(dtype)  # asarray: 0-d gives a scalar
+
+
+@functools.lru_cache(maxsize=None)
+def _scale_bits(p: float, dtype: torch.dtype):
+    """``1 / (1 - p)`` in ``dtype``, as a numpy integer of the same width (once per rate and dtype:
+    masks are drawn dozens of times a step)."""
+    int_dtype, np_int = _SAME_WIDTH_INT[dtype.itemsize]
+    return np_int(torch.tensor(1.0 / (1.0 - p), dtype=dtype).view(int_dtype).item())
 
 
 def numpy_dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:

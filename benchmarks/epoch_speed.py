@@ -14,9 +14,11 @@ training loss (the systems here should train the same model, so their losses sho
     python benchmarks/epoch_speed.py --compare dropout       # numpy-written masks against the torch-built ones
     python benchmarks/epoch_speed.py --compare encoder_dropout  # the encoder's dropout on, attention's off, both off
     python benchmarks/epoch_speed.py --compare freeze_layers  # what one more trainable layer costs
+    python benchmarks/epoch_speed.py --compare torch_masks_no_attention_dropout  # sdpa_cpu_math vs the fused kernel
 
 A baseline that is no longer in the product (``--compare dropout``: the masks before
-``dropout_mask`` wrote them in numpy) is kept here, and its runs patch it in before the command
+``dropout_mask`` wrote them in numpy; ``--compare torch_masks_no_attention_dropout``: torch's fused
+CPU sdpa kernel before ``sdpa_cpu_math``) is kept here, and its runs patch it in before the command
 starts (``--child-patch``), so both systems still run the same ``sucesos train``.
 """
 
@@ -53,7 +55,24 @@ COMPARISONS = {
         "encoder dropout off (model.encoder_dropout=0.0, model.attention_dropout=0.0)":
             (["model.encoder_dropout=0.0", "model.attention_dropout=0.0"], None),
     },
+    "torch_masks_no_attention_dropout": {
+        "torch's masks, no attention dropout: torch's fused CPU sdpa kernel (before)":
+            (["training.fast_dropout=false", "model.attention_dropout=0.0"], "fused_cpu_sdpa"),
+        "torch's masks, no attention dropout: sdpa_cpu_math's math path (now)":
+            (["training.fast_dropout=false", "model.attention_dropout=0.0"], None),
+    },
 }
+
+
+def fused_cpu_sdpa() -> None:
+    """Attention as before ``sdpa_cpu_math``: torch's sdpa for every call, so that training without
+    attention dropout takes its fused CPU kernel."""
+    from sucesos.training import fast_dropout
+
+    def sdpa_cpu_math(module, query, key, value, attention_mask, dropout=0.0, scaling=None, **kwargs):
+        return fast_dropout._sdpa(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs)
+
+    fast_dropout.sdpa_cpu_math = sdpa_cpu_math
 
 
 def torch_built_masks() -> None:
@@ -73,7 +92,7 @@ def torch_built_masks() -> None:
     fast_dropout.dropout_mask = dropout_mask
 
 
-PATCHES = {"torch_built_masks": torch_built_masks}
+PATCHES = {"torch_built_masks": torch_built_masks, "fused_cpu_sdpa": fused_cpu_sdpa}
 LOG_LINE = re.compile(r"^\{'(?:loss|train_runtime)'.*\}$", re.MULTILINE)
 
 

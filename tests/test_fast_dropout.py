@@ -7,7 +7,8 @@ import torch
 from torch import nn
 from transformers import BertConfig
 
-from sucesos.training.fast_dropout import ATTENTION_NAME, NumpyDropout, dropout_mask, fast_cpu_dropout, numpy_dropout
+from sucesos.training.fast_dropout import (ATTENTION_NAME, MATH_ATTENTION_NAME, NumpyDropout, cpu_math_attention,
+                                           dropout_mask, fast_cpu_dropout, numpy_dropout)
 from sucesos.training.modeling import SucesosModel
 
 
@@ -94,6 +95,39 @@ def test_attention_path_matches_sdpa_and_ignores_padding(attention_dropout, monk
     assert torch.equal(out_changed.event_logits, out.event_logits)
     probabilities = [p for p, dim in calls if dim == 4]  # (batch, heads, query, key): attention's calls
     assert probabilities == ([attention_dropout] * 2 * 2 if attention_dropout else [])  # 2 layers x 2 runs
+
+
+@pytest.mark.parametrize("attention_dropout", [0.0, 0.5])
+def test_torch_masks_keep_attention_without_dropout_off_the_fused_kernel(attention_dropout, monkeypatch):
+    # training.fast_dropout: false. Without attention dropout, training attention must take the
+    # math path (torch's sdpa would take its slow fused CPU kernel) and equal sdpa's result; with
+    # dropout, torch's own sdpa runs (its math path and masks); nothing else changes and all is undone
+    from sucesos.training import fast_dropout
+
+    sdpa_calls = []
+    real_sdpa = fast_dropout._sdpa
+    monkeypatch.setattr(fast_dropout, "_sdpa", lambda *a, **k: sdpa_calls.append(k["dropout"]) or real_sdpa(*a, **k))
+    model = tiny_model(attention_dropout=attention_dropout)
+    n_dropout = sum(type(m) is nn.Dropout for m in model.modules())
+    model.eval()
+    with torch.no_grad():
+        reference = model(input_ids=IDS, attention_mask=MASK)
+    sdpa_calls.clear()
+    with cpu_math_attention(model):
+        assert model.encoder.config._attn_implementation == MATH_ATTENTION_NAME
+        model.train()
+        torch.manual_seed(4)
+        out = model(input_ids=IDS, attention_mask=MASK)
+        out.event_logits.sum().backward()  # trains through either path
+    assert model.encoder.config._attn_implementation == "sdpa"
+    assert sum(type(m) is nn.Dropout for m in model.modules()) == n_dropout  # torch's modules stay
+    if attention_dropout:
+        assert sdpa_calls == [attention_dropout] * 2  # 2 layers, torch's sdpa with its dropout
+        assert not torch.allclose(out.event_logits, reference.event_logits, atol=1e-5)
+    else:
+        assert sdpa_calls == []  # the math path in both layers
+        assert torch.allclose(out.event_logits, reference.event_logits, atol=1e-5)
+        assert torch.allclose(out.span_logits[0], reference.span_logits[0], atol=1e-5)
 
 
 def test_attention_dropout_drops_and_is_seeded():

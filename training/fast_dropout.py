@@ -18,6 +18,9 @@ swaps the first for ``NumpyDropout`` and, for encoders that use transformers' at
 (BERT, XLM-R, ...), runs training attention through ``sdpa_numpy_dropout`` (the math of torch's sdpa
 on the CPU, in fp32, masks as sdpa gets them); both are undone when the ``with`` block ends.
 
+With ``training.fast_dropout: false`` masks are torch's own, and ``cpu_math_attention(model)``
+only keeps attention without dropout off torch's fused CPU kernel (``sdpa_cpu_math``).
+
 >>> import torch
 >>> drop = NumpyDropout(0.25).train()
 >>> y = drop(torch.ones(100_000))
@@ -36,6 +39,7 @@ import torch
 from torch import nn
 
 ATTENTION_NAME = "sdpa_numpy_dropout"
+MATH_ATTENTION_NAME = "sdpa_cpu_math"  # training.fast_dropout: false (torch's masks)
 _SCALE = 65536
 # signed integers of a float's width: numpy writes the mask's bit patterns, torch reads them as floats
 _SAME_WIDTH_INT = {2: (torch.int16, np.int16), 4: (torch.int32, np.int32), 8: (torch.int64, np.int64)}
@@ -87,13 +91,37 @@ def sdpa_numpy_dropout(module, query, key, value, attention_mask, dropout: float
     Also without attention dropout (``model.attention_dropout=0.0``): torch's sdpa then takes its
     fused CPU kernel, whose training steps of the default measured 0.437 s against 0.272 s on this
     path (``benchmarks/epoch_speed.py --compare encoder_dropout``, before this path took them)."""
+    if _torch_sdpa_only(module, query, kwargs):
+        return _sdpa(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs)
+    return _math_attention(query, key, value, attention_mask, scaling, dropout, numpy_dropout)
+
+
+def sdpa_cpu_math(module, query, key, value, attention_mask, dropout: float = 0.0, scaling=None, **kwargs):
+    """transformers attention function for CPU training with ``training.fast_dropout: false``:
+    torch's sdpa, except where it would take its fused CPU kernel, which it does when there is no
+    attention dropout (``model.attention_dropout=0.0``) and which trains ~1.6x slower than its math
+    path; there the math path runs (as in ``sdpa_numpy_dropout``, nothing to drop). With dropout
+    torch's sdpa already takes its math path, and its own masks are kept."""
+    if dropout > 0.0 or _torch_sdpa_only(module, query, kwargs):
+        return _sdpa(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs)
+    return _math_attention(query, key, value, attention_mask, scaling, 0.0, None)
+
+
+def _sdpa(*args, **kwargs):
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
+    return sdpa_attention_forward(*args, **kwargs)
+
+
+def _torch_sdpa_only(module, query, kwargs) -> bool:
+    """Cases the math path does not cover: evaluation, GPUs, grouped or causal attention, biases."""
     grouped = getattr(module, "num_key_value_groups", 1) > 1
-    if (not module.training or query.device.type != "cpu" or grouped
-            or getattr(module, "is_causal", False) or kwargs.get("position_bias") is not None):
-        return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout,
-                                      scaling=scaling, **kwargs)
+    return (not module.training or query.device.type != "cpu" or grouped
+            or getattr(module, "is_causal", False) or kwargs.get("position_bias") is not None)
+
+
+def _math_attention(query, key, value, attention_mask, scaling, dropout: float, drop):
+    """softmax(q k^T * scaling + mask) v in fp32, the probabilities dropped by ``drop(probs, p)``."""
     scaling = query.size(-1) ** -0.5 if scaling is None else scaling
     with torch.autocast("cpu", enabled=False):
         scores = torch.matmul(query.float(), key.float().transpose(2, 3)) * scaling
@@ -104,7 +132,7 @@ def sdpa_numpy_dropout(module, query, key, value, attention_mask, dropout: float
                 scores = scores + attention_mask[:, :, :, : key.shape[-2]].float()
         probs = torch.softmax(scores, dim=-1)
         if dropout > 0.0:
-            probs = numpy_dropout(probs, dropout)
+            probs = drop(probs, dropout)
         output = torch.matmul(probs, value.float()).to(query.dtype)
     return output.transpose(1, 2).contiguous(), None
 
@@ -113,8 +141,41 @@ def _register_attention() -> None:
     from transformers import AttentionInterface
     from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 
-    AttentionInterface.register(ATTENTION_NAME, sdpa_numpy_dropout)
-    AttentionMaskInterface.register(ATTENTION_NAME, sdpa_mask)  # without it the encoder gets no padding mask
+    for name, function in ((ATTENTION_NAME, sdpa_numpy_dropout), (MATH_ATTENTION_NAME, sdpa_cpu_math)):
+        AttentionInterface.register(name, function)
+        AttentionMaskInterface.register(name, sdpa_mask)  # without it the encoder gets no padding mask
+
+
+@contextmanager
+def _attention_switched(model: nn.Module, name: str):
+    """The encoder (the first sub-model on sdpa; its sub-configs follow it) runs ``name`` within the
+    block and sdpa again after it, also after an error. Encoders not on sdpa are left alone."""
+    encoder = next((sub for sub in model.modules() if sub is not model and hasattr(sub, "set_attn_implementation")
+                    and getattr(getattr(sub, "config", None), "_attn_implementation", None) == "sdpa"), None)
+    if encoder is not None:
+        _register_attention()
+        encoder.set_attn_implementation(name)
+    try:
+        yield model
+    finally:
+        if encoder is not None:
+            encoder.set_attn_implementation("sdpa")
+
+
+@contextmanager
+def cpu_math_attention(model: nn.Module):
+    """CPU training with torch's own dropout (``training.fast_dropout: false``): within the block an
+    encoder on sdpa runs ``sdpa_cpu_math``, so that turning attention dropout off does not move its
+    training onto torch's slow fused CPU kernel.
+
+    >>> import torch
+    >>> layer = torch.nn.Linear(2, 2)
+    >>> with cpu_math_attention(layer) as same:  # no encoder on sdpa inside: nothing to switch
+    ...     same is layer
+    True
+    """
+    with _attention_switched(model, MATH_ATTENTION_NAME):
+        yield model
 
 
 @contextmanager
@@ -131,17 +192,10 @@ def fast_cpu_dropout(model: nn.Module):
                 fast.train(child.training)
                 setattr(parent, name, fast)
                 swapped.append((parent, name, child))
-    # the encoder: the first sub-model on sdpa (its sub-configs follow it)
-    encoder = next((sub for sub in model.modules() if sub is not model and hasattr(sub, "set_attn_implementation")
-                    and getattr(getattr(sub, "config", None), "_attn_implementation", None) == "sdpa"), None)
-    if encoder is not None:
-        _register_attention()
-        encoder.set_attn_implementation(ATTENTION_NAME)
     try:
-        yield model
+        with _attention_switched(model, ATTENTION_NAME):
+            yield model
     finally:
-        if encoder is not None:
-            encoder.set_attn_implementation("sdpa")
         for parent, name, original in swapped:
             original.train(getattr(parent, name).training)
             setattr(parent, name, original)

@@ -296,7 +296,7 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False,
     from sucesos.inference.tagger import EventTagger, cpu_has_bf16_matrix_units
     from sucesos.training.averaging import average_last_checkpoints
     from sucesos.training.data import Collator, build_dataset
-    from sucesos.training.fast_dropout import fast_cpu_dropout
+    from sucesos.training.fast_dropout import cpu_math_attention, fast_cpu_dropout
     from sucesos.training.model_card import render_model_card
 
     started = time.time()
@@ -400,8 +400,10 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False,
                           compute_metrics=make_compute_metrics(model.config), callbacks=callbacks)
     log(f"training on {len(splits['train'])} sentences, dev {len(splits['dev'])}; encoder {config.model.encoder}; "
         f"{precision} on {'cuda' if cuda else 'cpu'}")
-    # numpy-drawn dropout masks on the CPU: same dropout, ~1/3 of torch's cost (fast_dropout.py)
-    with fast_cpu_dropout(model) if config.training.fast_dropout and not cuda else contextlib.nullcontext():
+    # CPU training: numpy-drawn dropout masks (same dropout, ~1/3 of torch's cost), or torch's masks
+    # with attention kept off the slow fused kernel when it has no dropout (fast_dropout.py)
+    cpu_path = fast_cpu_dropout if config.training.fast_dropout else cpu_math_attention
+    with contextlib.nullcontext() if cuda else cpu_path(model):
         trainer.train(resume_from_checkpoint=True if resume else None)
     # Under bf16/fp16 training accelerate patches model.forward with an autocast wrapper that stays
     # after training; without removing it the "fp32" scoring below (and the thresholds tuned on

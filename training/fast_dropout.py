@@ -99,8 +99,9 @@ def sdpa_numpy_dropout(module, query, key, value, attention_mask, dropout: float
 def sdpa_cpu_math(module, query, key, value, attention_mask, dropout: float = 0.0, scaling=None, **kwargs):
     """transformers attention function for CPU training with ``training.fast_dropout: false``:
     torch's sdpa, except where it would take its fused CPU kernel, which it does when there is no
-    attention dropout (``model.attention_dropout=0.0``) and which trains ~1.6x slower than its math
-    path; there the math path runs (as in ``sdpa_numpy_dropout``, nothing to drop). With dropout
+    attention dropout (``model.attention_dropout=0.0``) and where whole training steps of the default
+    ran 1.51x slower than on the math path (``benchmarks/epoch_speed.py --compare
+    torch_masks_no_attention_dropout``); there the math path runs (nothing to drop). With dropout
     torch's sdpa already takes its math path, and its own masks are kept."""
     if dropout > 0.0 or _torch_sdpa_only(module, query, kwargs):
         return _sdpa(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs)

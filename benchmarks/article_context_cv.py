@@ -19,6 +19,7 @@ import json
 import sys
 
 import numpy as np
+from oof_folds import nested_choice
 
 from sucesos.training.context import contextual_probabilities
 from sucesos.training.evaluation import tune_thresholds
@@ -81,10 +82,9 @@ def main(argv=None) -> int:
         print(f"{w[0]:9.2f} {w[1]:7.2f} | {' '.join(f'{x:.3f}' for x in v)} | {v.mean() - base.mean():+.4f} | "
               f"{int((v > base).sum())}/{len(folds)}")
     gains = []
-    for f in folds:
-        chosen = max(grid, key=lambda w: np.mean([table[w][g] for g in folds if g != f]))
-        gains.append(table[chosen][f] - table[(0.0, 0.0)][f])
-        print(f"nested: {f} weights chosen on the other folds {chosen}, gain on {f} {gains[-1]:+.4f}")
+    for f, chosen, gain in nested_choice(lambda w, g: table[w][g], grid, folds, reference=(0.0, 0.0)):
+        gains.append(gain)
+        print(f"nested: {f} weights chosen on the other folds {chosen}, gain on {f} {gain:+.4f}")
     print(f"nested mean gain {np.mean(gains):+.4f}, better in {sum(g > 0 for g in gains)}/{len(folds)} folds")
     return 0
 

@@ -27,6 +27,8 @@ import collections
 import json
 import re
 
+from oof_folds import held_out_positions
+
 from sucesos.training.metrics.core import event_scores
 
 REST = "not in any --split"
@@ -102,14 +104,9 @@ def tfidf_out_of_fold(rows: list[dict], types: list[str], config_path: str, over
     config = load_config(config_path, overrides)
     schema = load_schema(config.data.schema)
     extra = load_corpus(extra_files, schema) if extra_files else []
-    position = {r["id"]: i for i, r in enumerate(rows)}
     events: list[list[str] | None] = [None] * len(rows)
     for f, (train, _dev, test) in enumerate(fold_splits(pool_records(config, schema), extra, k)):
-        held = [position.get(r["id"]) for r in test]
-        if None in held or any(rows[i]["fold"] != f"fold{f}" for i in held) or \
-                sum(r["fold"] == f"fold{f}" for r in rows) != len(test):
-            raise SystemExit(f"fold {f}: the rebuilt split does not match the CV's held-out sentences "
-                             "(run with the config, overrides and --cv-extra-train the CV ran with)")
+        held = held_out_positions(rows, f, test)
         model = TfidfLogReg(types, seed=config.training.seed).fit(train)
         for i, predicted in zip(held, model.predict([r["text"] for r in test])):
             events[i] = predicted

@@ -16,6 +16,7 @@ import json
 import sys
 
 import numpy as np
+from oof_folds import nested_choice
 
 from sucesos.training.baseline import TfidfLogReg
 from sucesos.training.context import logit
@@ -54,10 +55,9 @@ def main(argv=None) -> int:
         v = np.array([table[b, f] for f in folds])
         print(f"{b:.1f} | {' '.join(f'{x:.3f}' for x in v)} | {v.mean() - base.mean():+.4f} | {int((v > base).sum())}/{len(folds)}")
     gains = []
-    for f in folds:
-        chosen = max(WEIGHTS, key=lambda b: np.mean([table[b, g] for g in folds if g != f]))
-        gains.append(table[chosen, f] - table[0.0, f])
-        print(f"nested: {f} b chosen on the other folds {chosen}, gain {gains[-1]:+.4f}")
+    for f, chosen, gain in nested_choice(lambda b, g: table[b, g], WEIGHTS, folds, reference=0.0):
+        gains.append(gain)
+        print(f"nested: {f} b chosen on the other folds {chosen}, gain {gain:+.4f}")
     print(f"nested mean gain {np.mean(gains):+.4f}, better in {sum(g > 0 for g in gains)}/{len(folds)} folds")
     return 0
 

@@ -31,6 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from article_context_cv import fold_scores, in_context, load  # noqa: E402
+from oof_folds import held_out_positions, nested_choice  # noqa: E402
 
 from sucesos.labels.corpus import load_corpus  # noqa: E402
 from sucesos.labels.schema import load_schema  # noqa: E402
@@ -63,13 +64,9 @@ def main(argv=None) -> int:
     w_cv = config.model.lexical_weight
     if not 0 < w_cv < 1:
         raise SystemExit("the CV must have run with 0 < model.lexical_weight < 1 to recover encoder logits")
-    position = {r["id"]: i for i, r in enumerate(rows)}
     lexical = {name: np.zeros_like(blended) for name, _, _ in VARIANTS}
     for f, (train, _dev, test) in enumerate(splits):
-        held = [position.get(r["id"]) for r in test]
-        if None in held or any(rows[i]["fold"] != f"fold{f}" for i in held) or \
-                sum(r["fold"] == f"fold{f}" for r in rows) != len(test):
-            raise SystemExit(f"fold {f}: the rebuilt split does not match the CV's held-out sentences")
+        held = held_out_positions(rows, f, test)
         for name, c, class_weight in VARIANTS:
             start = time.perf_counter()
             model = TfidfLogReg(types, seed=config.training.seed, c=c, class_weight=class_weight).fit(train)
@@ -92,10 +89,10 @@ def main(argv=None) -> int:
               f"{v.mean() - current.mean():+.4f} | {int((v > current).sum())}/{len(folds)}")
     candidates = [key for key in table if key[1] < 1.0]
     gains = []
-    for f in folds:
-        chosen = max(candidates, key=lambda key: np.mean([table[key][g] for g in folds if g != f]))
-        gains.append(table[chosen][f] - table["C10-balanced", w_cv][f])
-        print(f"nested: {f} picks {chosen[0]} w={chosen[1]} on the other folds, gain {gains[-1]:+.4f}")
+    for f, chosen, gain in nested_choice(lambda key, g: table[key][g], candidates, folds,
+                                         reference=("C10-balanced", w_cv)):
+        gains.append(gain)
+        print(f"nested: {f} picks {chosen[0]} w={chosen[1]} on the other folds, gain {gain:+.4f}")
     print(f"nested mean gain {np.mean(gains):+.4f}, better in {sum(g > 0 for g in gains)}/{len(folds)} folds")
     if args.json:
         Path(args.json).write_text(json.dumps(

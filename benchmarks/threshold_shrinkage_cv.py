@@ -24,6 +24,7 @@ import json
 import sys
 
 import numpy as np
+from oof_folds import nested_choice
 
 from sucesos.training.evaluation import tune_thresholds
 from sucesos.training.metrics.core import event_scores
@@ -88,10 +89,9 @@ def main(argv=None) -> int:
         print(f"{s:9.2f} | {' '.join(f'{x:.4f}' for x in v)} | {v.mean():.4f} | {v.mean() - base.mean():+.4f} | "
               f"{int((v > base).sum())}/{len(folds)}")
     gains = []
-    for f in folds:
-        chosen = max(SHRINKAGES, key=lambda s: np.mean([table[g][s] for g in folds if g != f]))
-        gains.append(table[f][chosen] - table[f][DEFAULT])
-        print(f"nested: {f} picks {chosen} on the other folds, gain {gains[-1]:+.4f}")
+    for f, chosen, gain in nested_choice(lambda s, g: table[g][s], SHRINKAGES, folds, reference=DEFAULT):
+        gains.append(gain)
+        print(f"nested: {f} picks {chosen} on the other folds, gain {gain:+.4f}")
     print(f"nested mean gain {np.mean(gains):+.4f}, better in {sum(g > 0 for g in gains)}/{len(folds)} folds")
     return 0
 

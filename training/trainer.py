@@ -298,6 +298,7 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False,
     from sucesos.training.data import Collator, build_dataset
     from sucesos.training.fast_dropout import cpu_math_attention, fast_cpu_dropout
     from sucesos.training.model_card import render_model_card
+    from sucesos.training.modeling import EncoderDropoutError
 
     started = time.time()
     schema = load_schema(config.data.schema)
@@ -326,8 +327,6 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False,
         raise SucesosError(f"encoder {config.model.encoder!r} has no fast tokenizer (needed for word alignment)")
 
     set_seed(config.training.seed)
-    from sucesos.training.modeling import EncoderDropoutError
-
     try:
         model = _model_from_encoder(config, schema, splits, encoder_path)
     except EncoderDropoutError as exc:  # an encoder without the dropout setting asked for

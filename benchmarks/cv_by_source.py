@@ -55,9 +55,9 @@ def group_members(rows: list[dict], splits: dict[str, set[str]]) -> dict[str, li
         if group != "seed":  # the seed row would repeat "real (seed)"
             groups[group].append(i)
         if splits:
-            names = [name for name, ids in splits.items() if row["id"] in ids]
-            for name in names or [REST]:
-                groups[f"split {name}" if names else REST].append(i)
+            keys = [f"split {name}" for name, ids in splits.items() if row["id"] in ids]
+            for key in keys or [REST]:
+                groups[key].append(i)
     return groups
 
 

@@ -15,7 +15,6 @@ training loss (the systems here should train the same model, so their losses sho
     python benchmarks/epoch_speed.py --compare encoder_dropout  # the encoder's dropout on, attention's off, both off
     python benchmarks/epoch_speed.py --compare freeze_layers  # what one more trainable layer costs
     python benchmarks/epoch_speed.py --compare torch_masks_no_attention_dropout  # sdpa_cpu_math vs the fused kernel
-    python benchmarks/epoch_speed.py --compare allocator     # glibc malloc keeping freed memory, or its defaults
 
 A baseline that is no longer in the product (``--compare dropout``: the masks before
 ``dropout_mask`` wrote them in numpy; ``--compare torch_masks_no_attention_dropout``: torch's fused
@@ -55,10 +54,6 @@ COMPARISONS = {
         "attention dropout off (model.attention_dropout=0.0)": (["model.attention_dropout=0.0"], None),
         "encoder dropout off (model.encoder_dropout=0.0, model.attention_dropout=0.0)":
             (["model.encoder_dropout=0.0", "model.attention_dropout=0.0"], None),
-    },
-    "allocator": {
-        "glibc malloc's own settings (training.reuse_freed_memory=false)": (["training.reuse_freed_memory=false"], None),
-        "malloc keeps freed memory for the next step (default)": ([], None),
     },
     "torch_masks_no_attention_dropout": {
         "torch's masks, no attention dropout: torch's fused CPU sdpa kernel (before)":

@@ -102,7 +102,6 @@ class TrainingConfig:
     fast_dropout: bool = True  # CPU training: dropout masks from numpy's PCG64 (same dropout, cheaper; fast_dropout.py)
     cache_frozen_layers: bool = True  # run the frozen lower layers once per sentence, not per step (frozen_cache.py)
     fused_optimizer: bool = True  # AdamW's fused kernel on CPU and CUDA (the per-tensor loop took ~11% of a CPU step)
-    reuse_freed_memory: bool = True  # CPU training on glibc Linux: malloc keeps freed memory for the next step (allocator.py)
     logging_steps: int = 10
 
     def check(self, where: str) -> None:

@@ -342,10 +342,6 @@ def run_training(config: Config, overwrite: bool = False, resume: bool = False,
     train_ds = build_dataset(splits["train"], tokenizer, model.config, config.model.max_length)
     dev_ds = build_dataset(splits["dev"], tokenizer, model.config, config.model.max_length)
     cuda = torch.cuda.is_available()
-    if config.training.reuse_freed_memory and not cuda:
-        from sucesos.training.allocator import reuse_freed_memory
-
-        reuse_freed_memory()
     precision = config.training.precision
     if precision == "auto":
         # bf16 autocast where the hardware has bf16 matrix units: GPUs, and CPUs with AMX, where a

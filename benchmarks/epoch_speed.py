@@ -15,12 +15,10 @@ training loss (the systems here should train the same model, so their losses sho
     python benchmarks/epoch_speed.py --compare encoder_dropout  # the encoder's dropout on, attention's off, both off
     python benchmarks/epoch_speed.py --compare freeze_layers  # what one more trainable layer costs
     python benchmarks/epoch_speed.py --compare torch_masks_no_attention_dropout  # sdpa_cpu_math vs the fused kernel
-    python benchmarks/epoch_speed.py --compare attention_mask  # scaling and mask inside baddbmm, or passes of their own
 
 A baseline that is no longer in the product (``--compare dropout``: the masks before
 ``dropout_mask`` wrote them in numpy; ``--compare torch_masks_no_attention_dropout``: torch's fused
-CPU sdpa kernel before ``sdpa_cpu_math``; ``--compare attention_mask``: training attention's scores
-scaled and masked in passes of their own) is kept here, and its runs patch it in before the command
+CPU sdpa kernel before ``sdpa_cpu_math``) is kept here, and its runs patch it in before the command
 starts (``--child-patch``), so both systems still run the same ``sucesos train``.
 """
 
@@ -57,10 +55,6 @@ COMPARISONS = {
         "encoder dropout off (model.encoder_dropout=0.0, model.attention_dropout=0.0)":
             (["model.encoder_dropout=0.0", "model.attention_dropout=0.0"], None),
     },
-    "attention_mask": {
-        "scores scaled and masked in passes of their own, the mask per layer (before)": ([], "separate_scale_and_mask"),
-        "scaling and mask inside baddbmm, the mask once per forward (default)": ([], None),
-    },
     "torch_masks_no_attention_dropout": {
         "torch's masks, no attention dropout: torch's fused CPU sdpa kernel (before)":
             (["training.fast_dropout=false", "model.attention_dropout=0.0"], "fused_cpu_sdpa"),
@@ -81,31 +75,6 @@ def fused_cpu_sdpa() -> None:
     fast_dropout.sdpa_cpu_math = sdpa_cpu_math
 
 
-def separate_scale_and_mask() -> None:
-    """Training attention as before ``baddbmm``: fp32 matmul of (batch, heads) blocks, then the
-    scores scaled, then masked (``masked_fill`` of the boolean mask), in passes of their own."""
-    import torch
-
-    from sucesos.training import fast_dropout
-
-    def _math_attention(query, key, value, attention_mask, scaling, dropout, drop):
-        scaling = query.size(-1) ** -0.5 if scaling is None else scaling
-        with torch.autocast("cpu", enabled=False):
-            scores = torch.matmul(query.float(), key.float().transpose(2, 3)) * scaling
-            if attention_mask is not None:
-                if attention_mask.dtype == torch.bool:
-                    scores = scores.masked_fill(~attention_mask, torch.finfo(torch.float32).min)
-                else:
-                    scores = scores + attention_mask[:, :, :, : key.shape[-2]].float()
-            probs = torch.softmax(scores, dim=-1)
-            if dropout > 0.0:
-                probs = drop(probs, dropout)
-            output = torch.matmul(probs, value.float()).to(query.dtype)
-        return output.transpose(1, 2).contiguous(), None
-
-    fast_dropout._math_attention = _math_attention
-
-
 def torch_built_masks() -> None:
     """The dropout masks of ``training.fast_dropout`` before numpy wrote their float bits: uniform
     16-bit draws (``Generator.integers``), compared, converted and scaled in torch."""
@@ -123,8 +92,7 @@ def torch_built_masks() -> None:
     fast_dropout.dropout_mask = dropout_mask
 
 
-PATCHES = {"torch_built_masks": torch_built_masks, "fused_cpu_sdpa": fused_cpu_sdpa,
-           "separate_scale_and_mask": separate_scale_and_mask}
+PATCHES = {"torch_built_masks": torch_built_masks, "fused_cpu_sdpa": fused_cpu_sdpa}
 LOG_LINE = re.compile(r"^\{'(?:loss|train_runtime)'.*\}$", re.MULTILINE)
 
 

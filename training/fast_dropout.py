@@ -122,48 +122,20 @@ def _torch_sdpa_only(module, query, kwargs) -> bool:
 
 
 def _math_attention(query, key, value, attention_mask, scaling, dropout: float, drop):
-    """softmax(q k^T * scaling + mask) v in fp32, the probabilities dropped by ``drop(probs, p)``.
-
-    Written with ``baddbmm`` over (batch x heads) matrices: the scaling and the mask go into the
-    matrix multiply, so neither costs a pass over the (query x key) scores forward or backward,
-    and the mask is made additive once per forward (``_additive_mask``), not once per layer
-    (benchmarks/epoch_speed.py --compare attention_mask). The dropout masks are drawn for the
-    same shape in the same order as before, so they are the same masks."""
-    batch, heads, length, dim = query.shape
-    keys = key.shape[-2]
-    scaling = dim ** -0.5 if scaling is None else scaling
-    fp32 = {"dtype": torch.float32, "memory_format": torch.contiguous_format}
+    """softmax(q k^T * scaling + mask) v in fp32, the probabilities dropped by ``drop(probs, p)``."""
+    scaling = query.size(-1) ** -0.5 if scaling is None else scaling
     with torch.autocast("cpu", enabled=False):
-        q = query.to(**fp32).reshape(batch * heads, length, dim)  # reshape: fp32 input is not copied by .to
-        k = key.to(**fp32).reshape(batch * heads, keys, dim).transpose(1, 2)
-        bias = _additive_mask(attention_mask, batch, heads, length, keys)
-        scores = torch.bmm(q, k) * scaling if bias is None else torch.baddbmm(bias, q, k, alpha=scaling)
+        scores = torch.matmul(query.float(), key.float().transpose(2, 3)) * scaling
+        if attention_mask is not None:  # sdpa's masks: boolean (True = attend) or additive
+            if attention_mask.dtype == torch.bool:
+                scores = scores.masked_fill(~attention_mask, torch.finfo(torch.float32).min)
+            else:
+                scores = scores + attention_mask[:, :, :, : key.shape[-2]].float()
         probs = torch.softmax(scores, dim=-1)
         if dropout > 0.0:
-            probs = drop(probs.view(batch, heads, length, keys), dropout).view(batch * heads, length, keys)
-        output = torch.bmm(probs, value.to(**fp32).reshape(batch * heads, keys, dim))
-    return output.view(batch, heads, length, dim).to(query.dtype).transpose(1, 2).contiguous(), None
-
-
-_last_mask: list = [None, None, None]  # (mask, its shape key, additive form): every layer of a forward gets the same mask
-
-
-def _additive_mask(attention_mask, batch: int, heads: int, length: int, keys: int):
-    """sdpa's mask (boolean, True = attend, or additive) as an fp32 (batch x heads, query, key)
-    tensor to add to the scores, or None without a mask; made once for a forward's layers."""
-    if attention_mask is None:
-        return None
-    shape = (batch, heads, length, keys)
-    if _last_mask[0] is attention_mask and _last_mask[1] == shape:
-        return _last_mask[2]
-    mask = attention_mask[:, :, :, :keys]
-    if mask.dtype == torch.bool:
-        additive = torch.zeros(mask.shape, dtype=torch.float32).masked_fill_(~mask, torch.finfo(torch.float32).min)
-    else:
-        additive = mask.float()
-    additive = additive.expand(shape).reshape(batch * heads, length, keys)
-    _last_mask[:] = [attention_mask, shape, additive]
-    return additive
+            probs = drop(probs, dropout)
+        output = torch.matmul(probs, value.float()).to(query.dtype)
+    return output.transpose(1, 2).contiguous(), None
 
 
 def _register_attention() -> None:

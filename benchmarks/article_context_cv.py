@@ -19,7 +19,7 @@ import json
 import sys
 
 import numpy as np
-from oof_folds import nested_choice
+from oof_folds import nested_choice, print_nested
 
 from sucesos.training.context import contextual_probabilities
 from sucesos.training.evaluation import tune_thresholds
@@ -81,11 +81,9 @@ def main(argv=None) -> int:
         v = np.array([table[w][f] for f in folds])
         print(f"{w[0]:9.2f} {w[1]:7.2f} | {' '.join(f'{x:.3f}' for x in v)} | {v.mean() - base.mean():+.4f} | "
               f"{int((v > base).sum())}/{len(folds)}")
-    gains = []
-    for f, chosen, gain in nested_choice(lambda w, g: table[w][g], grid, folds, reference=(0.0, 0.0)):
-        gains.append(gain)
-        print(f"nested: {f} weights chosen on the other folds {chosen}, gain on {f} {gain:+.4f}")
-    print(f"nested mean gain {np.mean(gains):+.4f}, better in {sum(g > 0 for g in gains)}/{len(folds)} folds")
+    print_nested(nested_choice(lambda w, g: table[w][g], grid, folds, reference=(0.0, 0.0)),
+                 lambda f, chosen, gain: f"nested: {f} weights chosen on the other folds {chosen}, "
+                                         f"gain on {f} {gain:+.4f}")
     return 0
 
 

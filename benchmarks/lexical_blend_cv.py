@@ -16,7 +16,7 @@ import json
 import sys
 
 import numpy as np
-from oof_folds import nested_choice
+from oof_folds import nested_choice, print_nested
 
 from sucesos.training.baseline import TfidfLogReg
 from sucesos.training.context import logit
@@ -54,11 +54,8 @@ def main(argv=None) -> int:
     for b in WEIGHTS:
         v = np.array([table[b, f] for f in folds])
         print(f"{b:.1f} | {' '.join(f'{x:.3f}' for x in v)} | {v.mean() - base.mean():+.4f} | {int((v > base).sum())}/{len(folds)}")
-    gains = []
-    for f, chosen, gain in nested_choice(lambda b, g: table[b, g], WEIGHTS, folds, reference=0.0):
-        gains.append(gain)
-        print(f"nested: {f} b chosen on the other folds {chosen}, gain {gain:+.4f}")
-    print(f"nested mean gain {np.mean(gains):+.4f}, better in {sum(g > 0 for g in gains)}/{len(folds)} folds")
+    print_nested(nested_choice(lambda b, g: table[b, g], WEIGHTS, folds, reference=0.0),
+                 lambda f, chosen, gain: f"nested: {f} b chosen on the other folds {chosen}, gain {gain:+.4f}")
     return 0
 
 

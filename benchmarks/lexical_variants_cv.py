@@ -31,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from article_context_cv import fold_scores, in_context, load  # noqa: E402
-from oof_folds import held_out_positions, nested_choice  # noqa: E402
+from oof_folds import held_out_positions, nested_choice, print_nested  # noqa: E402
 
 from sucesos.labels.corpus import load_corpus  # noqa: E402
 from sucesos.labels.schema import load_schema  # noqa: E402
@@ -88,12 +88,10 @@ def main(argv=None) -> int:
         print(f"{name:13s} {w:.1f} | {' '.join(f'{x:.4f}' for x in v)} | {v.mean():.4f} | "
               f"{v.mean() - current.mean():+.4f} | {int((v > current).sum())}/{len(folds)}")
     candidates = [key for key in table if key[1] < 1.0]
-    gains = []
-    for f, chosen, gain in nested_choice(lambda key, g: table[key][g], candidates, folds,
-                                         reference=("C10-balanced", w_cv)):
-        gains.append(gain)
-        print(f"nested: {f} picks {chosen[0]} w={chosen[1]} on the other folds, gain {gain:+.4f}")
-    print(f"nested mean gain {np.mean(gains):+.4f}, better in {sum(g > 0 for g in gains)}/{len(folds)} folds")
+    gains = print_nested(nested_choice(lambda key, g: table[key][g], candidates, folds,
+                                       reference=("C10-balanced", w_cv)),
+                         lambda f, chosen, gain: f"nested: {f} picks {chosen[0]} w={chosen[1]} on the other folds, "
+                                                 f"gain {gain:+.4f}")
     if args.json:
         Path(args.json).write_text(json.dumps(
             {"folds": folds, "table": [{"variant": n, "weight": w, "macro_f1": s} for (n, w), s in table.items()],

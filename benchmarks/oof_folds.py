@@ -1,7 +1,8 @@
 """Helpers shared by the scripts that re-check settings on a CV's out-of-fold predictions.
 
 ``nested_choice``: the nested estimate every such script reports (a candidate is picked on the
-other folds only, so its gain is not chosen on the fold it is measured on). ``held_out_positions``:
+other folds only, so its gain is not chosen on the fold it is measured on); ``print_nested``
+prints it, a line per fold and the summary line. ``held_out_positions``:
 where a rebuilt fold's held-out sentences sit in ``cv_predictions.jsonl``, refusing a rebuild that
 does not match the CV (other data, overrides or K than the CV ran with).
 
@@ -26,6 +27,17 @@ def nested_choice(score: Callable[[Hashable, str], float], candidates: Sequence,
         chosen = max(candidates, key=lambda c: np.mean([score(c, g) for g in folds if g != f]))
         result.append((f, chosen, score(chosen, f) - score(reference, f)))
     return result
+
+
+def print_nested(choices: list[tuple[str, Hashable, float]], describe: Callable[[str, Hashable, float], str]
+                 ) -> list[float]:
+    """Print ``describe(fold, chosen, gain)`` for each of ``nested_choice``'s folds, then the mean
+    gain and how many folds gained; return the gains."""
+    gains = [gain for _, _, gain in choices]
+    for f, chosen, gain in choices:
+        print(describe(f, chosen, gain))
+    print(f"nested mean gain {np.mean(gains):+.4f}, better in {sum(g > 0 for g in gains)}/{len(choices)} folds")
+    return gains
 
 
 def held_out_positions(rows: list[dict], fold_index: int, held_out: list[dict]) -> list[int]:

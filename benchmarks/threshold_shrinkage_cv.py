@@ -24,7 +24,7 @@ import json
 import sys
 
 import numpy as np
-from oof_folds import nested_choice
+from oof_folds import nested_choice, print_nested
 
 from sucesos.training.evaluation import tune_thresholds
 from sucesos.training.metrics.core import event_scores
@@ -88,11 +88,8 @@ def main(argv=None) -> int:
         v = np.array([table[f][s] for f in folds])
         print(f"{s:9.2f} | {' '.join(f'{x:.4f}' for x in v)} | {v.mean():.4f} | {v.mean() - base.mean():+.4f} | "
               f"{int((v > base).sum())}/{len(folds)}")
-    gains = []
-    for f, chosen, gain in nested_choice(lambda s, g: table[g][s], SHRINKAGES, folds, reference=DEFAULT):
-        gains.append(gain)
-        print(f"nested: {f} picks {chosen} on the other folds, gain {gain:+.4f}")
-    print(f"nested mean gain {np.mean(gains):+.4f}, better in {sum(g > 0 for g in gains)}/{len(folds)} folds")
+    print_nested(nested_choice(lambda s, g: table[g][s], SHRINKAGES, folds, reference=DEFAULT),
+                 lambda f, chosen, gain: f"nested: {f} picks {chosen} on the other folds, gain {gain:+.4f}")
     return 0
 
 
